@@ -1,0 +1,1 @@
+"""creditlake: an enterprise-credit lakehouse for a city market regulator."""

@@ -1,0 +1,1 @@
+"""Serving store: gold tables copied into one SQL database (DuckDB file by default, PostgreSQL in production)."""

@@ -1,0 +1,50 @@
+"""Read access to the serving store behind the one SQLAlchemy URL in the settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from creditlake.settings import Settings
+
+# The PostgreSQL schema the serving tables live in (DuckDB keeps them in `main`).
+PG_SCHEMA = "creditlake"
+
+
+def backend(url: str) -> str:
+    """'duckdb' or 'postgresql', from a SQLAlchemy URL such as postgresql+psycopg://u:p@h/db."""
+    scheme = urlsplit(url).scheme.split("+", 1)[0]
+    if scheme in ("duckdb", "postgresql", "postgres"):
+        return "postgresql" if scheme.startswith("postgres") else "duckdb"
+    raise ValueError(f"unsupported serving URL scheme {scheme!r}: use duckdb:///FILE or postgresql://...")
+
+
+def duckdb_path(url: str) -> Path:
+    """The file of a duckdb:///FILE URL (SQLAlchemy style: three slashes then the path)."""
+    return Path(url.split(":///", 1)[1].split("?", 1)[0])
+
+
+def pg_dsn(url: str) -> str:
+    """A libpq DSN from a SQLAlchemy PostgreSQL URL (drops the +driver part)."""
+    parts = urlsplit(url)
+    return parts._replace(scheme="postgresql").geturl()
+
+
+def query(settings: Settings, sql: str, params: tuple | list | None = None) -> list[dict[str, Any]]:
+    """Run one read-only query on the serving store and return rows as dicts."""
+    url = settings.serving
+    if backend(url) == "duckdb":
+        import duckdb
+
+        with duckdb.connect(str(duckdb_path(url)), read_only=True) as con:
+            cur = con.execute(sql, params or [])
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+    import psycopg
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(pg_dsn(url), row_factory=dict_row) as con:
+        con.execute(f"SET search_path TO {PG_SCHEMA}")
+        con.read_only = True
+        return list(con.execute(sql, params or []).fetchall())

@@ -1,0 +1,103 @@
+"""The one typed settings object: every path, URL and switch the lake uses, with environment overrides."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _default_home() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "creditlake"
+
+
+def _default_ivy() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "creditlake" / "ivy"
+
+
+class Settings(BaseSettings):
+    """Settings, read from `CREDITLAKE_*` environment variables (see docs/configuration.md).
+
+    All state lives under `home`; two runs with different homes never touch each other.
+    The Ivy cache is shared on purpose: it holds only immutable, versioned jars.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CREDITLAKE_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home, description="Root of all state: lake, serving, logs, keys.")
+    spark_master: str = Field("local[2]", description="Spark master URL, e.g. spark://127.0.0.1:7077.")
+    spark_driver_memory: str = Field("2g", description="Driver memory for local runs.")
+    shuffle_partitions: int = Field(4, description="spark.sql.shuffle.partitions; small for local mode.")
+    maven_repository: str = Field(
+        "https://repo1.maven.org/maven2/", description="Maven repository the jars are resolved from (mirrors welcome)."
+    )
+    ivy_cache: Path = Field(default_factory=_default_ivy, description="Ivy cache the jars are resolved into.")
+    serving_url: str | None = Field(
+        None, description="SQLAlchemy URL of the serving database; default: a DuckDB file under home."
+    )
+    pseudonym_key_file: Path | None = Field(
+        None, description="HMAC key for pseudonyms; default: home/keys/pseudonym.key (outside the lake)."
+    )
+    airflow_home: Path | None = Field(None, description="AIRFLOW_HOME; default: home/airflow.")
+    superset_port: int = Field(8088, description="Port Superset listens on (127.0.0.1).")
+    superset_admin_password: str = Field("admin", description="Password of Superset's admin user `admin`.")
+
+    # Derived locations: one place, so no module builds a path of its own.
+    @property
+    def lake(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def landing(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def keys(self) -> Path:
+        return self.home / "keys"
+
+    @property
+    def key_file(self) -> Path:
+        return self.pseudonym_key_file or self.keys / "pseudonym.key"
+
+    @property
+    def serving_file(self) -> Path:
+        return self.home / "serving" / "creditlake.duckdb"
+
+    @property
+    def serving(self) -> str:
+        return self.serving_url or f"duckdb:///{self.serving_file}"
+
+    @property
+    def airflow(self) -> Path:
+        return self.airflow_home or self.home / "airflow"
+
+    @property
+    def superset_home(self) -> Path:
+        return self.home / "superset"
+
+    @property
+    def spark_work(self) -> Path:
+        return self.home / "spark"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests change the environment between runs)."""
+    get_settings.cache_clear()

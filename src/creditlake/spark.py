@@ -1,0 +1,71 @@
+"""The one SparkSession factory: Delta Lake, jars from Ivy, and a catalog rebuilt from the lake's folders."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from creditlake import jars
+from creditlake.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+# Schemas (databases) of the lake; each is a folder under settings.lake, each table a Delta folder in it.
+LAYERS: tuple[str, ...] = ("bronze", "silver", "gold", "ops")
+
+
+def get_spark(settings: Settings | None = None, app_name: str = "creditlake"):
+    """Return the process's SparkSession, creating it on first use.
+
+    The catalog is Spark's in-memory one, filled at start from the lake's layout (layer/table folders
+    holding a _delta_log): every process (CLI, Airflow task, dbt, ad-hoc SQL) sees the same tables
+    and no metastore lock stops two of them running at once (see docs/architecture.md).
+    """
+    from pyspark.sql import SparkSession
+
+    settings = settings or get_settings()
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        register_lake_tables(active, settings)
+        return active
+
+    settings.spark_work.mkdir(parents=True, exist_ok=True)
+    builder = (
+        SparkSession.builder.appName(app_name)
+        .master(settings.spark_master)
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.sql.catalogImplementation", "in-memory")
+        .config("spark.sql.warehouse.dir", str(settings.lake / "warehouse"))
+        .config("spark.sql.session.timeZone", "Asia/Shanghai")
+        .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.driver.memory", settings.spark_driver_memory)
+        .config("spark.local.dir", str(settings.spark_work))
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={settings.spark_work}")
+        .config("spark.databricks.delta.snapshotPartitions", "2")
+    )
+    for key, value in jars.spark_conf(settings).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    register_lake_tables(spark, settings)
+    return spark
+
+
+def table_path(layer: str, table: str, settings: Settings | None = None) -> Path:
+    settings = settings or get_settings()
+    return settings.lake / layer / table
+
+
+def register_lake_tables(spark, settings: Settings) -> None:
+    """Create one database per layer and register every Delta table found under it."""
+    for layer in LAYERS:
+        folder = settings.lake / layer
+        folder.mkdir(parents=True, exist_ok=True)
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS {layer} LOCATION '{folder}'")
+        known = {row.tableName for row in spark.sql(f"SHOW TABLES IN {layer}").collect()}
+        for table_dir in sorted(folder.iterdir()):
+            if table_dir.name not in known and (table_dir / "_delta_log").is_dir():
+                spark.sql(f"CREATE TABLE IF NOT EXISTS {layer}.{table_dir.name} USING delta LOCATION '{table_dir}'")

@@ -1,0 +1,137 @@
+"""The source catalogue: one YAML per department or utility, validated on load; it drives ingestion and quality."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from creditlake.codes import GUIYANG_DIVISIONS, INDUSTRY_SECTIONS
+from creditlake.settings import REPO_ROOT
+
+CATALOGUE_DIR = REPO_ROOT / "catalogue"
+
+# Named code lists a column may point to with `codes:`.
+CODE_LISTS: dict[str, dict[str, str]] = {
+    "gb2260_guiyang": GUIYANG_DIVISIONS,
+    "gb4754_section": INDUSTRY_SECTIONS,
+}
+
+
+class CatalogueError(ValueError):
+    """A catalogue file breaks the catalogue's schema; the message names the file and the field."""
+
+
+class Column(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    type: Literal["string", "int", "decimal", "date", "timestamp", "boolean"]
+    nullable: bool = True
+    description: str = ""
+    sensitivity: Literal["public", "internal", "personal", "secret"] = "internal"
+    pseudonymise: bool = False
+    check: Literal["uscc"] | None = None
+    codes: str | None = None
+    allowed: list[str] | None = None
+    pattern: str | None = None
+    min: float | str | None = None
+    max: float | str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Column:
+        if self.codes is not None and self.codes not in CODE_LISTS:
+            raise ValueError(f"unknown code list {self.codes!r} (known: {', '.join(CODE_LISTS)})")
+        if self.sensitivity == "personal" and not self.pseudonymise:
+            raise ValueError(f"column {self.name!r} is personal: it must set pseudonymise: true")
+        return self
+
+
+class Dataset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    name_zh: str
+    name_en: str
+    description: str = ""
+    cadence: Literal["daily", "monthly", "quarterly", "yearly", "event"] = "monthly"
+    format: Literal["csv", "jsonl", "xlsx"] = "csv"
+    encoding: Literal["utf-8", "gb18030"] = "utf-8"
+    key: str
+    links_to_enterprise: str | None = None
+    unique: list[str]
+    columns: list[Column]
+
+    @model_validator(mode="after")
+    def _keys_are_columns(self) -> Dataset:
+        names = {c.name for c in self.columns}
+        for key in [self.key, *self.unique, *([self.links_to_enterprise] if self.links_to_enterprise else [])]:
+            if key not in names:
+                raise ValueError(f"dataset {self.code!r}: key column {key!r} is not among its columns")
+        return self
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    name_zh: str
+    name_en: str
+    kind: Literal["department", "utility"]
+    datasets: list[Dataset]
+
+
+class Catalogue(BaseModel):
+    sources: list[Source]
+
+    def source(self, code: str) -> Source:
+        for s in self.sources:
+            if s.code == code:
+                return s
+        raise KeyError(f"unknown source {code!r}")
+
+    def dataset(self, source: str, dataset: str) -> Dataset:
+        for d in self.source(source).datasets:
+            if d.code == dataset:
+                return d
+        raise KeyError(f"unknown dataset {source}/{dataset}")
+
+    def datasets(self) -> list[tuple[Source, Dataset]]:
+        return [(s, d) for s in self.sources for d in s.datasets]
+
+
+def table_name(source: str, dataset: str) -> str:
+    """The bronze/silver table name of a dataset: `<source>__<dataset>`."""
+    return f"{source}__{dataset}"
+
+
+def load_catalogue(directory: Path = CATALOGUE_DIR) -> Catalogue:
+    """Load and validate every `*.yaml` in `directory`; raise CatalogueError naming the file and field."""
+    sources = []
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            source = Source.model_validate(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise CatalogueError(f"{path}: {where}: {err['msg']}") from None
+        except yaml.YAMLError as exc:
+            raise CatalogueError(f"{path}: not valid YAML: {exc}") from None
+        if source.code != path.stem:
+            raise CatalogueError(f"{path}: source code {source.code!r} must equal the file name {path.stem!r}")
+        sources.append(source)
+    if not sources:
+        raise CatalogueError(f"{directory}: no catalogue files (*.yaml)")
+    return Catalogue(sources=sources)
+
+
+@lru_cache(maxsize=1)
+def default_catalogue() -> Catalogue:
+    return load_catalogue()

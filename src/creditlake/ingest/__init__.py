@@ -1,0 +1,1 @@
+"""Landing -> bronze: whole-delivery checks against the manifest, pseudonyms at the door, lineage columns."""

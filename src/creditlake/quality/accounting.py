@@ -1,0 +1,77 @@
+"""Accounting: for every delivery, declared, landed, loaded and quarantined rows (landed = loaded + quarantined)."""
+
+from __future__ import annotations
+
+from functools import reduce
+
+from creditlake.catalogue import Catalogue, table_name
+from creditlake.lake import read_table
+from creditlake.settings import Settings
+from creditlake.spark import table_path
+
+ACCOUNTING = "accounting"
+
+
+def accounting_frame(deliveries, silver_counts, quarantine):
+    """Pure: deliveries (ops.deliveries), loaded rows per delivery and quarantine rows -> one row per delivery."""
+    from pyspark.sql import functions as F
+
+    keys = ["source", "dataset", "period"]
+    q = quarantine.groupBy(*keys).agg(
+        F.count("*").alias("q_rows"),
+        F.sum(F.when(F.col("rule") == "duplicate", 1).otherwise(0)).alias("duplicates"),
+    )
+    by_rule = (
+        quarantine.groupBy(*keys, "rule").agg(F.count("*").alias("n"))
+        .groupBy(*keys).agg(F.map_from_entries(F.collect_list(F.struct("rule", "n"))).alias("quarantined_by_rule"))
+    )
+    rejected = F.col("status") == "rejected"
+    return (
+        deliveries.join(silver_counts, keys, "left").join(q, keys, "left").join(by_rule, keys, "left")
+        .select(
+            F.concat_ws("/", *keys).alias("delivery"), *keys, "delivery_id", "file", "status", "reason",
+            F.col("declared"), F.col("landed"),
+            F.when(rejected, F.lit(0)).otherwise(F.coalesce("loaded", F.lit(0))).cast("long").alias("loaded"),
+            F.when(rejected, F.col("landed")).otherwise(F.coalesce("q_rows", F.lit(0))).cast("long").alias("quarantined"),
+            F.when(rejected, F.lit(0)).otherwise(F.coalesce("duplicates", F.lit(0))).cast("long").alias("duplicates"),
+            F.when(rejected, F.create_map(F.lit("delivery_rejected"), F.col("landed")))
+            .otherwise(F.coalesce("quarantined_by_rule", F.create_map().cast("map<string,bigint>")))
+            .alias("quarantined_by_rule"),
+            F.col("recorded_at"),
+        )
+    )
+
+
+def build_accounting(spark, settings: Settings, catalogue: Catalogue):
+    """Recompute ops.accounting from the delivery log, silver and quarantine (small: one row per delivery)."""
+    from pyspark.sql import functions as F
+
+    deliveries = read_table(spark, "ops", "deliveries", settings)
+    if deliveries is None:
+        return None
+    counts = []
+    for source, dataset in catalogue.datasets():
+        silver = read_table(spark, "silver", table_name(source.code, dataset.code), settings)
+        if silver is not None:
+            counts.append(silver.groupBy(F.col("_source").alias("source"), F.col("_dataset").alias("dataset"),
+                                         F.col("_period").alias("period")).agg(F.count("*").alias("loaded")))
+    schema = "source string, dataset string, period string, loaded long"
+    silver_counts = reduce(lambda a, b: a.unionByName(b), counts) if counts else spark.createDataFrame([], schema)
+    quarantine = read_table(spark, "ops", "quarantine", settings)
+    if quarantine is None:
+        quarantine = spark.createDataFrame([], "source string, dataset string, period string, rule string")
+    frame = accounting_frame(deliveries, silver_counts, quarantine)
+    frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
+        str(table_path("ops", ACCOUNTING, settings)))
+    spark.sql(f"CREATE TABLE IF NOT EXISTS ops.{ACCOUNTING} USING delta LOCATION '{table_path('ops', ACCOUNTING, settings)}'")
+    return frame
+
+
+def read_accounting(spark, settings: Settings, period: str | None = None) -> list[dict]:
+    df = read_table(spark, "ops", ACCOUNTING, settings)
+    if df is None:
+        return []
+    if period:
+        df = df.where(df.period == period)
+    rows = df.orderBy("period", "source", "dataset").collect()
+    return [r.asDict(recursive=True) for r in rows]

@@ -1,0 +1,1 @@
+"""Reports for policy makers, rendered from the serving store to PDF."""

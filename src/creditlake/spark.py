@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from creditlake import jars
@@ -30,6 +31,9 @@ def get_spark(settings: Settings | None = None, app_name: str = "creditlake"):
         return active
 
     settings.spark_work.mkdir(parents=True, exist_ok=True)
+    settings.logs.mkdir(parents=True, exist_ok=True)
+    # Bind to loopback: no interface of this machine needs to see the driver in local mode.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = (
         SparkSession.builder.appName(app_name)
         .master(settings.spark_master)
@@ -43,7 +47,11 @@ def get_spark(settings: Settings | None = None, app_name: str = "creditlake"):
         .config("spark.driver.memory", settings.spark_driver_memory)
         .config("spark.local.dir", str(settings.spark_work))
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={settings.spark_work}")
+        .config(
+            "spark.driver.extraJavaOptions",
+            f"-Dlog4j.configurationFile={Path(__file__).with_name('log4j2.properties')} "
+            f"-Dcreditlake.logs={settings.logs}",
+        )
         .config("spark.databricks.delta.snapshotPartitions", "2")
     )
     for key, value in jars.spark_conf(settings).items():

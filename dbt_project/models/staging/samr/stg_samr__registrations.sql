@@ -1,0 +1,21 @@
+with source as (
+    select * from {{ source('samr', 'samr__registrations') }}
+),
+
+renamed as (
+    select
+        uscc as enterprise_id,
+        name as enterprise_name,
+        event_type,
+        event_date,
+        district_code,
+        industry_code,
+        established_date as established_on,
+        registered_capital as registered_capital_10k_cny,
+        _period as period,
+        _row_number as source_row_number,
+        _delivery_id as delivery_id
+    from source
+)
+
+select * from renamed

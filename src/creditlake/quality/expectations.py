@@ -1,0 +1,128 @@
+"""Great Expectations suites for silver tables: generated from the catalogue into expectations/, run on DataFrames."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from creditlake.catalogue import CODE_LISTS, Catalogue, Dataset, table_name
+from creditlake.conform.rules import SPARK_TYPES, USCC_PATTERN
+from creditlake.settings import REPO_ROOT
+
+log = logging.getLogger(__name__)
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+
+class QualityError(RuntimeError):
+    """A silver table breaks its suite; the message lists the failed expectations."""
+
+
+@dataclass
+class SuiteResult:
+    suite: str
+    success: bool
+    evaluated: int
+    failed: list[str] = field(default_factory=list)
+
+
+def suite_from_dataset(source: str, dataset: Dataset) -> dict:
+    """The silver suite implied by the catalogue: required, code lists, patterns, ranges and keys."""
+    exps: list[dict] = []
+    for col in dataset.columns:
+        if not col.nullable:
+            exps.append({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": col.name}})
+        if col.check == "uscc":
+            exps.append({"type": "expect_column_values_to_match_regex",
+                         "kwargs": {"column": col.name, "regex": USCC_PATTERN}})
+        if col.codes:
+            exps.append({"type": "expect_column_values_to_be_in_set",
+                         "kwargs": {"column": col.name, "value_set": sorted(CODE_LISTS[col.codes])}})
+        if col.allowed:
+            exps.append({"type": "expect_column_values_to_be_in_set",
+                         "kwargs": {"column": col.name, "value_set": list(col.allowed)}})
+        if col.pattern:
+            exps.append({"type": "expect_column_values_to_match_regex",
+                         "kwargs": {"column": col.name, "regex": col.pattern}})
+        if (col.min is not None or col.max is not None) and col.type in ("int", "decimal"):
+            exps.append({"type": "expect_column_values_to_be_between",
+                         "kwargs": {"column": col.name, "min_value": col.min, "max_value": col.max}})
+    exps.append({"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": dataset.unique}})
+    exps.append({"type": "expect_table_columns_to_match_set",
+                 "kwargs": {"column_set": [c.name for c in dataset.columns], "exact_match": False}})
+    return {
+        "name": f"silver.{table_name(source, dataset.code)}",
+        "expectations": exps,
+        "meta": {"generated_from": f"catalogue/{source}.yaml", "column_types": {c.name: SPARK_TYPES[c.type]
+                                                                                 for c in dataset.columns}},
+    }
+
+
+def suite_path(name: str, directory: Path = EXPECTATIONS_DIR) -> Path:
+    return directory / "generated" / f"{name}.json"
+
+
+def write_suites(catalogue: Catalogue, directory: Path = EXPECTATIONS_DIR) -> list[Path]:
+    """(Re)write every generated suite; hand-written suites live in expectations/custom/ and are never touched."""
+    paths = []
+    for source, dataset in catalogue.datasets():
+        suite = suite_from_dataset(source.code, dataset)
+        path = suite_path(suite["name"], directory)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(suite, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def load_suite(name: str, directory: Path = EXPECTATIONS_DIR) -> dict:
+    """The generated suite of `name` plus the expectations of expectations/custom/<name>.json, if any."""
+    suite = json.loads(suite_path(name, directory).read_text(encoding="utf-8"))
+    custom = directory / "custom" / f"{name}.json"
+    if custom.exists():
+        suite["expectations"] += json.loads(custom.read_text(encoding="utf-8"))["expectations"]
+    return suite
+
+
+def validate(df, suite: dict) -> SuiteResult:
+    """Run one suite on a Spark DataFrame through Great Expectations (ephemeral context, whole-frame batch)."""
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    asset = context.data_sources.add_spark(name="creditlake").add_dataframe_asset(name=suite["name"])
+    batch = asset.add_batch_definition_whole_dataframe("all")
+    gx_suite = context.suites.add(gx.ExpectationSuite(name=suite["name"], expectations=suite["expectations"]))
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite["name"], data=batch, suite=gx_suite)
+    )
+    result = definition.run(batch_parameters={"dataframe": df})
+    failed = []
+    for r in result.results:
+        if not r.success:
+            cfg = r.expectation_config
+            column = cfg.kwargs.get("column") or cfg.kwargs.get("column_list")
+            unexpected = (r.result or {}).get("partial_unexpected_list") or []
+            failed.append(f"{cfg.type}({column}) unexpected {unexpected[:3]}")
+    return SuiteResult(suite["name"], bool(result.success), len(result.results), failed)
+
+
+def check_silver(spark, settings, catalogue: Catalogue, periods: list[str]) -> list[SuiteResult]:
+    """Validate the given periods of every silver table; raise QualityError if any suite fails."""
+    from pyspark.sql import functions as F
+
+    from creditlake.lake import read_table
+
+    results = []
+    for source, dataset in catalogue.datasets():
+        df = read_table(spark, "silver", table_name(source.code, dataset.code), settings)
+        if df is None:
+            continue
+        suite = load_suite(f"silver.{table_name(source.code, dataset.code)}")
+        result = validate(df.where(F.col("_period").isin(periods)), suite)
+        log.info("suite %s: %s (%d expectations)", result.suite, "passed" if result.success else "FAILED",
+                 result.evaluated)
+        results.append(result)
+    bad = [r for r in results if not r.success]
+    if bad:
+        raise QualityError("; ".join(f"{r.suite}: {', '.join(r.failed)}" for r in bad))
+    return results

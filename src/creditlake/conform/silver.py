@@ -42,7 +42,7 @@ def quarantine_rows(checked):
         F.col("_dataset").alias("dataset"), F.col("_period").alias("period"), F.col("_file").alias("file"),
         F.col("_row_number").alias("row_number"), F.col("_rule").alias("rule"),
         F.col("_rule_column").alias("column"), F.col("_rule_value").alias("value"),
-        F.col("_record_hash").alias("record_hash"), F.current_timestamp().alias("quarantined_at"),
+        F.col("_record_hash").alias("record_hash"), F.col("_ingested_at").alias("ingested_at"),
     )
 
 

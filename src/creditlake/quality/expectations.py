@@ -126,3 +126,10 @@ def check_silver(spark, settings, catalogue: Catalogue, periods: list[str]) -> l
     if bad:
         raise QualityError("; ".join(f"{r.suite}: {', '.join(r.failed)}" for r in bad))
     return results
+
+
+if __name__ == "__main__":  # regenerate expectations/generated/ after a catalogue change
+    from creditlake.catalogue import load_catalogue
+
+    for written in write_suites(load_catalogue()):
+        print(written)

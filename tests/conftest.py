@@ -1,0 +1,71 @@
+"""Shared fixtures: one CREDITLAKE_HOME and one SparkSession per test run, and one pipeline run through Airflow."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# One home for the whole run, set before anything reads the settings (Spark binds its catalog to it).
+_HOME = Path(tempfile.mkdtemp(prefix="creditlake-test-"))
+os.environ["CREDITLAKE_HOME"] = str(_HOME)
+os.environ.setdefault("CREDITLAKE_SHUFFLE_PARTITIONS", "2")
+# Airflow reads its configuration once, at first import: point it at this home before any test imports it.
+from creditlake.airflow_runner import apply_env  # noqa: E402
+
+apply_env()
+
+# py4j logs from __del__ at interpreter exit, after pytest closed its streams.
+logging.getLogger("py4j").setLevel(logging.WARNING)
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+SLICE = {"enterprises": 150, "start": "2024-01", "end": "2024-03", "seed": 7, "fault_rate": 0.02}
+
+
+@pytest.fixture(scope="session")
+def settings():
+    from creditlake.settings import get_settings, reset_settings
+
+    reset_settings()
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def spark(settings):
+    from creditlake.spark import get_spark
+
+    session = get_spark(settings, app_name="creditlake-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def landing(settings):
+    from creditlake.generate import generate_landing
+
+    path = settings.home / "landing"
+    summary = generate_landing(path, SLICE["enterprises"], SLICE["start"], SLICE["end"], SLICE["seed"],
+                               SLICE["fault_rate"])
+    return path, summary
+
+
+@pytest.fixture(scope="session")
+def airflow_db(settings):
+    from creditlake.airflow_runner import migrate_db
+
+    migrate_db(settings)
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(spark, settings, landing, airflow_db):
+    """The slice, run once through Airflow's dag.test(): every later test reads what it left in the lake."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    dag = bag.get_dag("creditlake_monthly")
+    run = dag.test(run_conf={"landing": str(landing[0]), "start": SLICE["start"], "end": SLICE["end"]})
+    return run

@@ -1,0 +1,121 @@
+"""The slice end to end, run through Airflow (dag.test): accounting, quarantine, pseudonyms, gold, serving, report."""
+
+import csv
+import hashlib
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import SLICE
+
+RULE_OF_FAULT = {"uscc_check": "uscc_check", "district_code": "code_list", "kwh_range": "range"}
+
+
+def test_dag_run_succeeded(pipeline_run):
+    assert str(pipeline_run.state) in ("success", "DagRunState.SUCCESS")
+
+
+def test_every_landed_record_is_loaded_or_quarantined(pipeline_run, spark, settings):
+    from creditlake.quality.accounting import read_accounting
+
+    rows = read_accounting(spark, settings)
+    assert len(rows) == 2 * 3  # two datasets x three months
+    for r in rows:
+        assert r["landed"] == r["declared"]
+        assert r["landed"] == r["loaded"] + r["quarantined"], r["delivery"]
+        assert sum(r["quarantined_by_rule"].values()) == r["quarantined"]
+    assert sum(r["quarantined"] for r in rows) > 0
+
+
+def test_planted_faults_are_quarantined_with_their_rule(pipeline_run, spark, landing):
+    truth = json.loads((landing[0].parent / "landing.truth" / "truth.json").read_text())
+    assert truth["faults"], "the slice plants faults"
+    q = {(r.file, r.row_number): r.rule for r in spark.table("ops.quarantine").select("file", "row_number", "rule").collect()}
+    for fault in truth["faults"]:
+        assert q.get((fault["file"], fault["row"])) == RULE_OF_FAULT[fault["rule"]], fault
+
+
+def test_clear_personal_values_appear_nowhere(pipeline_run, spark, settings, landing):
+    truth = json.loads((landing[0].parent / "landing.truth" / "truth.json").read_text())
+    secrets = [v.encode() for v in truth["clear_personal_values"]]
+    assert len(secrets) == 40
+    # Raw bytes of every file the lake, serving store, logs and Airflow wrote (Parquet checked below, decoded).
+    for root in (settings.lake, settings.home / "serving", settings.logs, settings.airflow, settings.home / "quarantine"):
+        for path in Path(root).rglob("*"):
+            if path.is_file() and path.suffix != ".parquet":
+                data = path.read_bytes()
+                assert not any(s in data for s in secrets), path
+    # Decoded content of every Delta table.
+    from pyspark.sql import functions as F
+
+    for layer in ("bronze", "silver", "gold", "ops"):
+        for t in spark.sql(f"SHOW TABLES IN {layer}").collect():
+            df = spark.table(f"{layer}.{t.tableName}")
+            text = df.select(F.concat_ws("|", *[F.col(c).cast("string") for c in df.columns]).alias("t"))
+            hits = text.where(F.col("t").rlike("|".join(v.decode() for v in secrets))).count()
+            assert hits == 0, f"{layer}.{t.tableName}"
+
+
+def _expected_power_by_district(landing: Path, quarantined: set) -> dict:
+    """Independent of Spark and dbt: sum kwh per (month, district) straight from the landing CSVs."""
+    district = {}
+    for f in sorted((landing / "samr" / "registrations").rglob("*.csv")):
+        rel = f"samr/registrations/{f.parent.name}/{f.name}"
+        with f.open(encoding="utf-8") as fh:
+            for i, row in enumerate(csv.DictReader(fh), start=1):
+                if (rel, i) not in quarantined:
+                    district[row["uscc"]] = row["district_code"]
+    totals = defaultdict(float)
+    for f in sorted((landing / "power" / "consumption").rglob("*.csv")):
+        rel = f"power/consumption/{f.parent.name}/{f.name}"
+        with f.open(encoding="utf-8") as fh:
+            for i, row in enumerate(csv.DictReader(fh), start=1):
+                if (rel, i) not in quarantined:
+                    totals[(row["period"], district[row["uscc"]])] += float(row["kwh"])
+    return {k: round(v, 1) for k, v in totals.items()}
+
+
+def test_gold_mart_matches_independent_computation(pipeline_run, spark, landing):
+    quarantined = {(r.file, r.row_number) for r in spark.table("ops.quarantine").collect()}
+    expected = _expected_power_by_district(landing[0], quarantined)
+    got = {(r.month, r.district_code): r.power_kwh
+           for r in spark.table("gold.mart_district_power_monthly").collect() if r.power_kwh}
+    assert got == pytest.approx(expected)
+    assert spark.table("gold.mart_district_power_monthly").count() == 10 * 3
+
+
+def test_serving_store_holds_the_mart(pipeline_run, settings):
+    with duckdb.connect(str(settings.serving_file), read_only=True) as con:
+        rows = con.execute("SELECT count(*), count(DISTINCT district_name) FROM mart_district_power_monthly").fetchone()
+    assert rows == (30, 10)
+
+
+def test_report_pdf_shows_the_served_total(pipeline_run, settings):
+    from pypdf import PdfReader
+
+    pdf = settings.reports / f"creditlake-report-{SLICE['end']}.pdf"
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    with duckdb.connect(str(settings.serving_file), read_only=True) as con:
+        total = con.execute("SELECT sum(power_kwh) FROM mart_district_power_monthly WHERE month = ?",
+                            [SLICE["end"]]).fetchone()[0]
+    assert "贵阳市企业信用监管月度报告" in text
+    assert f"{round(total):,}" in text
+
+
+def _table_checksum(spark, name: str) -> str:
+    rows = sorted(str(tuple(r)) for r in spark.table(name).collect())
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
+
+def test_rerun_is_idempotent(pipeline_run, spark, settings, landing):
+    from creditlake.pipeline import run_all
+
+    before = {t: _table_checksum(spark, t) for t in
+              ("silver.samr__registrations", "silver.power__consumption", "ops.quarantine", "gold.mart_district_power_monthly")}
+    summary = run_all(landing[0], SLICE["start"], SLICE["end"], settings)
+    assert {r["status"] for r in summary["ingest"]} == {"skipped"}
+    after = {t: _table_checksum(spark, t) for t in before}
+    assert after == before

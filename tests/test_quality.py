@@ -1,0 +1,27 @@
+"""Great Expectations suites: generated from the catalogue, in sync with expectations/, failing on a bad row."""
+
+import json
+
+from pyspark.sql import functions as F
+
+from creditlake.catalogue import load_catalogue
+from creditlake.quality.expectations import load_suite, suite_from_dataset, suite_path, validate
+
+
+def test_generated_suites_are_in_sync_with_the_catalogue():
+    for source, dataset in load_catalogue().datasets():
+        suite = suite_from_dataset(source.code, dataset)
+        assert json.loads(suite_path(suite["name"]).read_text(encoding="utf-8")) == suite, (
+            "run `uv run python -m creditlake.quality.expectations` to regenerate expectations/")
+
+
+def test_suite_passes_on_good_rows_and_fails_on_a_planted_bad_row(spark):
+    rows = [("GZ1", "91350100M000100Y43", "2024-01", 10.0), ("GZ2", "91110000600037341L", "2024-01", 0.0)]
+    df = spark.createDataFrame(rows, "account_no string, uscc string, period string, kwh double").withColumn(
+        "read_date", F.lit(None).cast("date"))
+    suite = load_suite("silver.power__consumption")
+    assert validate(df, suite).success
+    bad = df.union(spark.createDataFrame([("GZ3", "91350100M000100Y43", "2024-01", -1.0, None)], df.schema))
+    result = validate(bad, suite)
+    assert not result.success
+    assert any("kwh" in f for f in result.failed)

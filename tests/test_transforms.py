@@ -1,0 +1,93 @@
+"""Pure transforms on tiny frames: rules, duplicates, enterprise links, pseudonyms, typing."""
+
+import hashlib
+import hmac
+import random
+
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from creditlake.catalogue import load_catalogue
+from creditlake.codes import is_valid_uscc
+from creditlake.conform.rules import uscc_valid_sql, with_enterprise_link, with_rule_violations, with_typed_columns
+from creditlake.conform.silver import split_checked
+from creditlake.generate.people import make_uscc
+from creditlake.pseudonymise import pseudonym, pseudonym_column
+
+POWER = load_catalogue().dataset("power", "consumption")
+GOOD = "91350100M000100Y43"
+
+
+def _power(spark, rows):
+    cols = ["account_no", "uscc", "period", "kwh", "read_date", "_row_number"]
+    return spark.createDataFrame(rows, ", ".join(f"{c} {'long' if c == '_row_number' else 'string'}" for c in cols))
+
+
+def test_first_broken_rule_per_row(spark):
+    df = _power(spark, [
+        ("A1", GOOD, "2024-01", "10.5", "2024-01-28", 1),
+        ("A2", GOOD[:-1] + "0", "2024-01", "1", None, 2),     # wrong check character
+        ("A3", GOOD, "2024-13", "1", None, 3),                # impossible month
+        ("A4", GOOD, "2024-01", "-4", None, 4),               # below range
+        ("A5", GOOD, "2024-01", "abc", None, 5),              # not a number
+        (None, None, None, None, None, 6),                    # all null: first required column wins
+        ("A7", GOOD, "2024-01", "1", "2024-02-30", 7),        # impossible date
+    ])
+    got = with_rule_violations(df, POWER).select("_row_number", "_rule", "_rule_column", "_rule_value")
+    expected = spark.createDataFrame([
+        (1, None, None, None),
+        (2, "uscc_check", "uscc", GOOD[:-1] + "0"),
+        (3, "pattern", "period", "2024-13"),
+        (4, "range", "kwh", "-4"),
+        (5, "type", "kwh", "abc"),
+        (6, "required", "account_no", None),
+        (7, "type", "read_date", "2024-02-30"),
+    ], "_row_number long, _rule string, _rule_column string, _rule_value string")
+    assert_df_equality(got, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_duplicates_and_unknown_enterprises(spark):
+    other = "91110000600037341L"
+    df = _power(spark, [
+        ("A1", GOOD, "2024-01", "1", None, 1),
+        ("A1", GOOD, "2024-01", "2", None, 2),   # same account and month again
+        ("A2", other, "2024-01", "3", None, 3),  # valid code, not registered
+    ])
+    spine = spark.createDataFrame([(GOOD,)], "uscc string")
+    got = split_checked(df, POWER, spine).select("_row_number", "_rule")
+    expected = spark.createDataFrame([(1, None), (2, "duplicate"), (3, "unknown_enterprise")],
+                                     "_row_number long, _rule string")
+    assert_df_equality(got, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_enterprise_link_is_noop_without_spine(spark):
+    df = _power(spark, [("A1", GOOD, "2024-01", "1", None, 1)]).withColumn("_rule", F.lit(None).cast("string"))
+    assert with_enterprise_link(df, POWER, None) is df
+
+
+def test_sql_check_agrees_with_python(spark):
+    rng = random.Random(11)
+    codes = [make_uscc(rng, "520103") for _ in range(150)]
+    codes += [c[:-1] + ("0" if c[-1] != "0" else "1") for c in codes[:50]]
+    codes += [c[:16] + ("0" if c[16] != "0" else "1") + c[17] for c in codes[:50]]
+    df = spark.createDataFrame([(c,) for c in codes], "code string")
+    got = {r.code: r.ok for r in df.select("code", F.expr(uscc_valid_sql("code")).alias("ok")).collect()}
+    assert got == {c: is_valid_uscc(c) for c in codes}
+
+
+def test_spark_pseudonym_equals_python_hmac(spark):
+    key = bytes(range(32))
+    df = spark.createDataFrame([("520102197902133972",), (" 13800138000 ",), (None,), ("",)], "v string")
+    got = [r.p for r in df.select(pseudonym_column(F.col("v"), key).alias("p")).collect()]
+    expected = "p1_" + hmac.new(key, b"520102197902133972", hashlib.sha256).hexdigest()
+    assert got[0] == expected == pseudonym("520102197902133972", key)
+    assert got[1] == pseudonym("13800138000", key)
+    assert got[2] is None and got[3] is None
+
+
+def test_typed_columns(spark):
+    df = _power(spark, [("A1", GOOD, "2024-01", " 10.50 ", "2024-01-28", 1), ("A2", GOOD, "2024-01", "", "", 2)])
+    got = with_typed_columns(df, POWER).select("kwh", "read_date")
+    assert dict(got.dtypes) == {"kwh": "decimal(20,4)", "read_date": "date"}
+    rows = got.orderBy(F.col("kwh").asc_nulls_last()).collect()
+    assert str(rows[0].kwh) == "10.5000" and rows[1].kwh is None and rows[1].read_date is None

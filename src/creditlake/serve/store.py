@@ -45,6 +45,6 @@ def query(settings: Settings, sql: str, params: tuple | list | None = None) -> l
     from psycopg.rows import dict_row
 
     with psycopg.connect(pg_dsn(url), row_factory=dict_row) as con:
-        con.execute(f"SET search_path TO {PG_SCHEMA}")
         con.read_only = True
+        con.execute(f"SET search_path TO {PG_SCHEMA}")
         return list(con.execute(sql, params or []).fetchall())

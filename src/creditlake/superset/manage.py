@@ -1,7 +1,7 @@
-"""Drive Superset from the pipeline environment: write its config, set up its metadata DB, import the dashboards, run it.
+"""Drive Superset from the pipeline env: write its config, set up its metadata DB, import the dashboards, run it.
 
 Superset pins libraries that clash with the pipeline (see pyproject.toml), so it lives in `.venv-superset` and
-everything here calls that environment's `superset` and `gunicorn` binaries by subprocess; nothing here
+everything here runs that environment's `superset`, `gunicorn` and `python` by subprocess; nothing here
 imports Superset.
 """
 
@@ -96,7 +96,7 @@ def _env(settings: Settings) -> dict[str, str]:
 
 
 def _secret_key(settings: Settings) -> Path:
-    """The app's SECRET_KEY file: made once, kept, because it encrypts the DB credentials stored in the metadata DB."""
+    """The SECRET_KEY file: made once and kept, as it encrypts the DB credentials stored in the metadata DB."""
     path = settings.superset_home / "secret_key"
     if not path.exists():
         settings.superset_home.mkdir(parents=True, exist_ok=True)
@@ -218,8 +218,35 @@ def _superset(settings: Settings, *args: str) -> str:
     return _run(settings, cmd, shown)
 
 
+def _superset_version() -> str:
+    """The installed apache-superset version, from its dist-info folder name (no import of Superset here)."""
+    found = sorted((SUPERSET_ENV / "lib").glob("python*/site-packages/apache_superset-*.dist-info"))
+    if not found:
+        raise FileNotFoundError("apache-superset is not installed in .venv-superset; "
+                                + _SETUP_HINT.format(root=REPO_ROOT))
+    return found[-1].name.removeprefix("apache_superset-").removesuffix(".dist-info")
+
+
+def _init_stamp(settings: Settings) -> Path:
+    return settings.superset_home / "init.done"
+
+
+def _init_current(settings: Settings) -> bool:
+    """Whether init() already ran on this metadata DB with this Superset version (start() then skips it)."""
+    stamp = _init_stamp(settings)
+    return (
+        stamp.exists()
+        and (settings.superset_home / "superset.db").exists()
+        and stamp.read_text().strip() == _superset_version()
+    )
+
+
 def init(settings: Settings) -> None:
-    """Create or upgrade the metadata DB, the admin user and the roles; safe to run again."""
+    """Create or upgrade the metadata DB, the admin user and the roles; safe to run again.
+
+    The admin is created once; a later change of superset_admin_password does not touch it
+    (use `superset fab reset-password`).
+    """
     write_config(settings)
     _superset(settings, "db", "upgrade")
     out = _superset(
@@ -236,6 +263,7 @@ def init(settings: Settings) -> None:
     if "created" not in out and "already exists" not in out:
         raise RuntimeError(f"superset fab create-admin created no admin user:\n{out[-4000:]}")
     _superset(settings, "init")
+    _init_stamp(settings).write_text(_superset_version() + "\n")
 
 
 # --- dashboards ----------------------------------------------------------------------------------------------
@@ -249,6 +277,8 @@ def serving_uri(settings: Settings) -> tuple[str, str]:
         query = dict(parse_qsl(urlsplit(url).query))
         # The pipeline swaps the file in with os.replace while Superset may be reading: never take a write lock.
         query["access_mode"] = "read_only"
+        # No reading other files through SQL (read_csv('/etc/...') in an ad-hoc metric), no extension downloads.
+        query["enable_external_access"] = "false"
         return f"duckdb:///{path}?{urlencode(query)}", "main"
     parts = urlsplit(url)
     # The Superset env has psycopg2, not psycopg 3 (the pipeline's driver).
@@ -270,8 +300,9 @@ def _substitute(value: Any, mapping: dict[str, str]) -> Any:
     return value
 
 
-def build_bundle(settings: Settings, dest: Path, source: Path = BUNDLE_DIR) -> Path:
+def build_bundle(settings: Settings, dest: Path, source: Path | None = None) -> Path:
     """Zip the YAML bundle in `source` into `dest`, serving URI and schema filled in, typed as an assets bundle."""
+    source = source or BUNDLE_DIR
     uri, schema = serving_uri(settings)
     mapping = {SERVING_URL_PLACEHOLDER: uri, SERVING_SCHEMA_PLACEHOLDER: schema}
     files = sorted(p for p in source.rglob("*") if p.suffix in (".yaml", ".yml"))
@@ -323,17 +354,18 @@ with app.app_context():
 """
 
 
-def import_dashboards(settings: Settings) -> None:
-    """Import the YAML bundle in dashboards/; every object is matched by uuid and overwritten, never doubled."""
+def import_dashboards(settings: Settings, source: Path | None = None) -> None:
+    """Import the YAML bundle (default dashboards/creditlake); objects matched by uuid are overwritten, not doubled."""
+    source = source or BUNDLE_DIR
     write_config(settings)
     # The zip holds the serving URI (maybe with a password): private temp file, deleted straight after.
     fd, name = tempfile.mkstemp(prefix="bundle-", suffix=".zip", dir=settings.superset_home)
     os.close(fd)
     bundle = Path(name)
     try:
-        build_bundle(settings, bundle)
+        build_bundle(settings, bundle, source)
         _run(settings, [str(_binary("python")), "-c", _IMPORT_SCRIPT, str(bundle), ADMIN_USER],
-             shown=f"import assets {BUNDLE_DIR.relative_to(REPO_ROOT)}")
+             shown=f"import assets bundle {source}")
     finally:
         bundle.unlink(missing_ok=True)
 
@@ -394,7 +426,10 @@ def start(settings: Settings) -> str:
     if is_running(settings):
         return url
     write_config(settings)
-    init(settings)
+    # Each superset CLI call pays ~7 s of app start-up: skip the three init steps when nothing changed.
+    if not _init_current(settings):
+        init(settings)
+    # Always: the bundle or the serving URL may have changed since the last start.
     import_dashboards(settings)
 
     settings.logs.mkdir(parents=True, exist_ok=True)

@@ -50,6 +50,15 @@ class Column(BaseModel):
         return self
 
 
+class AccountLink(BaseModel):
+    """Rows keyed by an account number reach the enterprise through another dataset of the same source."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str
+    column: str
+
+
 class Dataset(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -62,13 +71,16 @@ class Dataset(BaseModel):
     encoding: Literal["utf-8", "gb18030"] = "utf-8"
     key: str
     links_to_enterprise: str | None = None
+    links_via: AccountLink | None = None
     unique: list[str]
     columns: list[Column]
 
     @model_validator(mode="after")
     def _keys_are_columns(self) -> Dataset:
         names = {c.name for c in self.columns}
-        for key in [self.key, *self.unique, *([self.links_to_enterprise] if self.links_to_enterprise else [])]:
+        links = [self.links_to_enterprise] if self.links_to_enterprise else []
+        links += [self.links_via.column] if self.links_via else []
+        for key in [self.key, *self.unique, *links]:
             if key not in names:
                 raise ValueError(f"dataset {self.code!r}: key column {key!r} is not among its columns")
         return self
@@ -85,6 +97,20 @@ class Source(BaseModel):
     name_en: str
     kind: Literal["department", "utility"]
     datasets: list[Dataset]
+
+    @model_validator(mode="after")
+    def _account_links_resolve(self) -> Source:
+        codes = {d.code: d for d in self.datasets}
+        for d in self.datasets:
+            if d.links_via is not None:
+                target = codes.get(d.links_via.dataset)
+                if target is None or not target.links_to_enterprise:
+                    raise ValueError(f"dataset {d.code!r}: links_via names {d.links_via.dataset!r}, which is not a "
+                                     "dataset of this source with links_to_enterprise")
+                if d.links_via.column not in {c.name for c in target.columns}:
+                    raise ValueError(f"dataset {d.code!r}: {d.links_via.column!r} is not a column of "
+                                     f"{d.links_via.dataset!r}")
+        return self
 
 
 class Catalogue(BaseModel):

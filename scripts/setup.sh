@@ -31,6 +31,11 @@ echo "==> Superset environment (.venv-superset)"
 UV_PROJECT_ENVIRONMENT=.venv-superset uv sync --frozen --quiet --no-default-groups --group superset
 
 echo "==> Spark/Delta jars (Ivy cache)"
-uv run --frozen creditlake jars
+jars_log="${TMPDIR:-/tmp}/creditlake-jars.$$.log"
+if ! uv run --frozen creditlake jars >"$jars_log" 2>&1; then
+  cat "$jars_log"; rm -f "$jars_log"; exit 1
+fi
+tail -n 2 "$jars_log" | tr -s '\n' ' '; echo
+rm -f "$jars_log"
 
 bash scripts/postgres.sh

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from creditlake.settings import REPO_ROOT, Settings, get_settings
@@ -33,7 +36,9 @@ def apply_env(settings: Settings | None = None) -> None:
     os.environ.update(airflow_env(settings))
 
 
-def _airflow(*args: str, settings: Settings | None = None, log_name: str = "airflow-cli.log") -> None:
+def _airflow(*args: str, settings: Settings | None = None, log_name: str = "airflow-cli.log",
+             on_line: Callable[[str], None] | None = None) -> None:
+    """Run the Airflow CLI with this lake's environment; its output goes to a log file (and to `on_line`)."""
     settings = settings or get_settings()
     env = {**os.environ, **airflow_env(settings)}
     settings.airflow.mkdir(parents=True, exist_ok=True)
@@ -43,7 +48,13 @@ def _airflow(*args: str, settings: Settings | None = None, log_name: str = "airf
     with log.open("a", encoding="utf-8") as fh:
         fh.write(f"\n$ airflow {' '.join(args)}\n")
         fh.flush()
-        proc = subprocess.run([str(exe), *args], env=env, stdout=fh, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([str(exe), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, encoding="utf-8", errors="replace")
+        for line in proc.stdout:
+            fh.write(line)
+            if on_line:
+                on_line(line)
+        proc.wait()
     if proc.returncode != 0:
         raise RuntimeError(f"`airflow {' '.join(args[:2])}` failed (exit {proc.returncode}); see {log}")
 
@@ -53,9 +64,21 @@ def migrate_db(settings: Settings | None = None) -> None:
     _airflow("db", "migrate", settings=settings)
 
 
-def test_dag(dag_id: str, conf: dict, settings: Settings | None = None) -> None:
-    """Run one DAG run to completion through Airflow (`airflow dags test`): recorded in the metadata DB."""
-    import json
+_TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
 
+
+def run_dag_test(dag_id: str, conf: dict, settings: Settings | None = None,
+             on_task: Callable[[str], None] | None = None) -> None:
+    """Run one DAG run to completion through Airflow (`airflow dags test`): recorded in the metadata DB.
+
+    `on_task` is called with each task id as Airflow starts it, so long runs can show progress.
+    """
     migrate_db(settings)
-    _airflow("dags", "test", dag_id, "--conf", json.dumps(conf), settings=settings, log_name=f"dag-{dag_id}.log")
+
+    def watch(line: str) -> None:
+        m = _TASK_START.search(line)
+        if m and on_task:
+            on_task(m.group(1))
+
+    _airflow("dags", "test", dag_id, "--conf", json.dumps(conf), settings=settings, log_name=f"dag-{dag_id}.log",
+             on_line=watch)

@@ -23,8 +23,9 @@ app = typer.Typer(
 )
 superset_app = typer.Typer(help="Run the Superset server that shows the dashboards.", no_args_is_help=True)
 app.add_typer(superset_app, name="superset")
-console = Console(stderr=True)
-out = Console()
+# soft_wrap: paths and URLs stay on one line when the output is not a terminal.
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 Month = Annotated[str, typer.Option(help="Month, YYYY-MM.", metavar="YYYY-MM")]
 
@@ -194,8 +195,9 @@ def demo(
         generate_landing(landing, enterprises, start, end, seed=42, fault_rate=0.005)
         done(f"{enterprises} enterprises, {start}..{end} -> {landing}")
     done = _timed("airflow: creditlake_monthly")
-    airflow_runner.test_dag("creditlake_monthly", {"landing": str(landing), "start": start, "end": end})
-    done()
+    airflow_runner.run_dag_test("creditlake_monthly", {"landing": str(landing), "start": start, "end": end},
+                            on_task=lambda task_id: console.print(f"  [cyan]→[/] task {task_id}"))
+    done(f"(log: {settings.logs / 'dag-creditlake_monthly.log'})")
     done = _timed("superset")
     url = manage.start(settings)
     done(url)

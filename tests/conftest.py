@@ -23,7 +23,8 @@ logging.getLogger("py4j").setLevel(logging.WARNING)
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
-SLICE = {"enterprises": 150, "start": "2024-01", "end": "2024-03", "seed": 7, "fault_rate": 0.02}
+SLICE = {"enterprises": 150, "start": "2024-01", "end": "2024-03", "seed": 7, "fault_rate": 0.02,
+         "only": ["samr/registrations", "power/consumption"]}
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +50,7 @@ def landing(settings):
 
     path = settings.home / "landing"
     summary = generate_landing(path, SLICE["enterprises"], SLICE["start"], SLICE["end"], SLICE["seed"],
-                               SLICE["fault_rate"])
+                               SLICE["fault_rate"], only=SLICE["only"])
     return path, summary
 
 

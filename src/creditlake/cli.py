@@ -27,6 +27,9 @@ app.add_typer(superset_app, name="superset")
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
+# What `demo` generates and runs: the datasets the gold marts use so far.
+SLICE_DATASETS = ("samr/registrations", "power/consumption")
+
 Month = Annotated[str, typer.Option(help="Month, YYYY-MM.", metavar="YYYY-MM")]
 
 
@@ -59,6 +62,10 @@ def generate(
     end: Month = "2024-06",
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 42,
     fault_rate: Annotated[float, typer.Option(min=0.0, max=0.5, help="Share of rows with a planted fault.")] = 0.0,
+    delivery_fault_rate: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="Share of deliveries that break the landing contract.")] = 0.0,
+    only: Annotated[Optional[list[str]], typer.Option(
+        "--only", help="Only this source or source/dataset (repeatable); default: the whole catalogue.")] = None,
 ) -> None:
     """Generate a synthetic landing zone (deliveries + manifests) with planted truth beside it."""
     from rich.progress import Progress
@@ -70,7 +77,8 @@ def generate(
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("generating", total=len(months))
         summary = generate_landing(landing, enterprises, start, end, seed, fault_rate,
-                                   progress=lambda _p: progress.advance(task))
+                                   progress=lambda _p: progress.advance(task), only=only,
+                                   delivery_fault_rate=delivery_fault_rate)
     out.print_json(data=summary)
 
 
@@ -192,7 +200,7 @@ def demo(
     landing = settings.landing
     if not (landing / "samr").is_dir():
         done = _timed("generate")
-        generate_landing(landing, enterprises, start, end, seed=42, fault_rate=0.005)
+        generate_landing(landing, enterprises, start, end, seed=42, fault_rate=0.005, only=list(SLICE_DATASETS))
         done(f"{enterprises} enterprises, {start}..{end} -> {landing}")
     done = _timed("airflow: creditlake_monthly")
     airflow_runner.run_dag_test("creditlake_monthly", {"landing": str(landing), "start": start, "end": end},

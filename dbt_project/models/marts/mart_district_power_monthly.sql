@@ -8,7 +8,7 @@ consumption as (
 ),
 
 divisions as (
-    select * from {{ ref('gbt2260_guiyang_divisions') }}
+    select * from {{ ref('stg_reference__divisions') }}
 ),
 
 months as (

@@ -1,169 +1,84 @@
-"""Write a deterministic landing zone (registrations and power use) with planted truth beside it."""
+"""Write a deterministic landing zone for every catalogued dataset, with planted truth beside it."""
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import json
-import math
 import random
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from collections import Counter
+from datetime import date
 from pathlib import Path
 
-from creditlake.codes import GUIYANG_DIVISIONS, USCC_ALPHABET
-from creditlake.generate import people
-from creditlake.periods import first_day, last_day, month_range
-
-# Shares of enterprises by division: the central districts hold most firms (Guiyang statistical yearbook order).
-DIVISION_SHARES = {
-    "520102": 0.19, "520103": 0.20, "520115": 0.15, "520111": 0.10, "520113": 0.07,
-    "520112": 0.06, "520181": 0.08, "520123": 0.06, "520121": 0.05, "520122": 0.04,
-}
-# GB/T 4754 section mix of a services-led city (wholesale/retail and business services dominate).
-INDUSTRY_SHARES = {
-    "F": 0.30, "L": 0.12, "I": 0.07, "M": 0.08, "E": 0.07, "C": 0.07, "H": 0.06, "O": 0.05, "K": 0.03,
-    "G": 0.04, "R": 0.03, "A": 0.03, "N": 0.01, "P": 0.01, "Q": 0.01, "J": 0.01, "D": 0.005, "B": 0.005,
-}
-# Yearly exit hazard by age (SAIC 2013 survival report): 1.6%, 6.3%, 9.5%, then 8% a year.
-EXIT_HAZARD = [0.016, 0.063, 0.095] + [0.08] * 40
-# Typical monthly kWh of a going concern, by section (log-normal median).
-POWER_MEDIAN_KWH = {"C": 20000, "B": 30000, "D": 25000, "E": 3000, "H": 4000, "G": 2500}
-DEFAULT_POWER_KWH = 1200
-# Seasonal factor by calendar month: winter heating and summer cooling in Guiyang's mild climate.
-SEASON = [1.18, 1.05, 0.98, 0.95, 0.97, 1.02, 1.10, 1.12, 1.00, 0.96, 1.00, 1.12]
-
-FAULT_RULES = ("uscc_check", "district_code", "kwh_range")
+from creditlake.catalogue import Catalogue, Dataset, default_catalogue
+from creditlake.generate import faults as planted
+from creditlake.generate.generic import fill_row, generic_rows
+from creditlake.generate.signals import MODELS
+from creditlake.generate.world import World, build_world
+from creditlake.generate.writers import delivery_folder, encode, file_name, write_delivery
+from creditlake.periods import last_day, month_range
 
 
-@dataclass
-class Enterprise:
-    uscc: str
-    name: str
-    district: str
-    industry: str
-    established: date
-    deregistered: date | None
-    capital: float
-    address: str
-    rep_name: str
-    rep_id: str
-    phone: str
-    account_no: str | None
-    base_kwh: float
-    dormant_from: date | None = None
-    events: list[tuple[str, date]] = field(default_factory=list)
+def truth_folder(landing: Path) -> Path:
+    """Planted truth lives beside the landing zone, never inside it, so the pipeline cannot read it."""
+    return landing.parent / f"{landing.name}.truth"
 
 
-def _pick(rng: random.Random, shares: dict[str, float]) -> str:
-    return rng.choices(list(shares), weights=list(shares.values()))[0]
+def _rng(seed: int, *parts: object) -> random.Random:
+    # One stream per dataset and period: adding a dataset or a month leaves every other file unchanged.
+    return random.Random(":".join(str(p) for p in (seed, *parts)))
 
 
-def _exit_date(rng: random.Random, established: date, horizon: date) -> date | None:
-    age = 0
-    year_start = established
-    while year_start <= horizon:
-        if rng.random() < EXIT_HAZARD[min(age, len(EXIT_HAZARD) - 1)]:
-            return year_start + timedelta(days=rng.randrange(365))
-        age += 1
-        year_start = year_start + timedelta(days=365)
-    return None
+def _delivery(world: World, source: str, dataset: Dataset, period: str, n: int, seed: int, fault_rate: float,
+              delivery_fault: str | None, landing: Path, faults: list[dict]) -> int:
+    rng = _rng(seed, source, dataset.code, period)
+    model = MODELS.get((source, dataset.code))
+    pairs = model(world, period, n, rng) if model else generic_rows(world, dataset, period, rng)
+    columns = [c.name for c in dataset.columns]
+    rows: list[list[str | None]] = []
+    seen: set[tuple] = set()
+    key_idx = [columns.index(c) for c in dataset.unique]
+    for e, values in pairs:
+        if dataset.links_to_enterprise and "uscc" not in values:
+            values = {dataset.links_to_enterprise: e.uscc, **values}
+        row = fill_row(dataset, e, values, period, rng, world)
+        as_list = [row[c] for c in columns]
+        key = tuple(as_list[i] for i in key_idx)
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append(as_list)
+    name = file_name(source, dataset, period)
+    if fault_rate and rows:
+        count = sum(1 for _ in rows if rng.random() < fault_rate)
+        for idx in sorted(rng.sample(range(len(rows)), count)):  # distinct rows: one planted rule each
+            hit = planted.corrupt(rows[idx], columns, dataset, rng)
+            if hit is None:
+                break
+            rule, column, new = hit
+            if rule == "duplicate":
+                rows.append(new)
+                idx = len(rows) - 1
+            else:
+                rows[idx] = new
+            faults.append({"file": f"{source}/{dataset.code}/{period}/{name}", "row": idx + 1, "rule": rule,
+                           "column": column})
+    data = encode(dataset, columns, rows)
+    manifest_data, declared = None, len(rows)
+    if delivery_fault:
+        data, manifest_data, declared_override = planted.corrupt_delivery(
+            delivery_fault, data, columns, rows, lambda cols, rs: encode(dataset, cols, rs))
+        declared = declared_override if declared_override is not None else declared
+    write_delivery(delivery_folder(landing, source, dataset.code, period), name, data, source, dataset, period,
+                   declared, manifest_data)
+    return len(rows)
 
 
-def make_enterprises(n: int, start: str, end: str, rng: random.Random) -> list[Enterprise]:
-    horizon = last_day(end)
-    first = first_day(start)
-    span_days = (horizon - date(2005, 1, 1)).days
-    out = []
-    seen: set[str] = set()
-    for i in range(n):
-        district = _pick(rng, DIVISION_SHARES)
-        industry = _pick(rng, INDUSTRY_SHARES)
-        # Younger firms are more numerous (registrations grew every year since the 2014 reform).
-        established = date(2005, 1, 1) + timedelta(days=int(span_days * math.sqrt(rng.random())))
-        uscc = people.make_uscc(rng, district)
-        while uscc in seen:
-            uscc = people.make_uscc(rng, district)
-        seen.add(uscc)
-        dereg = _exit_date(rng, established, horizon)
-        if dereg is not None and dereg > horizon:
-            dereg = None
-        name_d = GUIYANG_DIVISIONS[district]
-        base = POWER_MEDIAN_KWH.get(industry, DEFAULT_POWER_KWH) * math.exp(rng.gauss(0, 0.8))
-        ent = Enterprise(
-            uscc=uscc,
-            name=people.make_name(rng, name_d, industry),
-            district=district,
-            industry=industry,
-            established=established,
-            deregistered=dereg,
-            capital=round(10 ** rng.uniform(0.5, 4), 2),
-            address=people.make_address(rng, name_d),
-            rep_name=people.make_person_name(rng),
-            rep_id=people.make_id_number(rng, district),
-            phone=people.make_phone(rng),
-            account_no=f"GZ{5200000000 + i:010d}" if rng.random() < 0.92 else None,
-            base_kwh=base,
-        )
-        # Dormant: registered and alive on paper, but stopped operating within the window.
-        if dereg is None and rng.random() < 0.08:
-            ent.dormant_from = first + timedelta(days=rng.randrange(max((horizon - first).days, 1)))
-        ent.events.append(("设立", established))
-        if dereg is not None:
-            ent.events.append(("注销", dereg))
-        out.append(ent)
-    return out
-
-
-class DeliveryWriter:
-    """Writes one delivery folder: the data file and the sender's manifest (rows and SHA-256)."""
-
-    def __init__(self, landing: Path, source: str, dataset: str, period: str, columns: list[str]):
-        self.folder = landing / source / dataset / period
-        self.name = f"{source}__{dataset}__{period}.csv"
-        self.source, self.dataset, self.period, self.columns = source, dataset, period, columns
-        self.rows: list[list[str]] = []
-
-    def add(self, row: list[object]) -> None:
-        self.rows.append(["" if v is None else str(v) for v in row])
-
-    def write(self) -> int:
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(self.columns)
-        w.writerows(self.rows)
-        data = buf.getvalue().encode("utf-8")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / self.name).write_bytes(data)
-        manifest = {
-            "source": self.source,
-            "dataset": self.dataset,
-            "period": self.period,
-            "format": "csv",
-            "encoding": "utf-8",
-            "files": [{"name": self.name, "rows": len(self.rows), "sha256": hashlib.sha256(data).hexdigest()}],
-        }
-        (self.folder / "_manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
-        return len(self.rows)
-
-
-REG_COLUMNS = ["uscc", "name", "event_type", "event_date", "district_code", "industry_code", "established_date",
-               "registered_capital", "address", "legal_rep_name", "legal_rep_id_no", "contact_phone"]
-POWER_COLUMNS = ["account_no", "uscc", "period", "kwh", "read_date"]
-
-
-def _corrupt(rng: random.Random, rule: str, row: list[str], columns: list[str]) -> list[str]:
-    row = list(row)
-    if rule == "uscc_check":
-        i = columns.index("uscc")
-        wrong = [c for c in USCC_ALPHABET if c != row[i][-1]]
-        row[i] = row[i][:-1] + rng.choice(wrong)
-    elif rule == "district_code":
-        row[columns.index("district_code")] = "529999"
-    elif rule == "kwh_range":
-        row[columns.index("kwh")] = "-" + row[columns.index("kwh")]
-    return row
+def _delivery_fault(rng: random.Random, dataset: Dataset, rate: float) -> str | None:
+    if not rate or rng.random() >= rate:
+        return None
+    kinds = [k for k in planted.DELIVERY_FAULTS
+             if not (k == "broken_encoding" and (dataset.format != "csv" or dataset.encoding != "utf-8"))
+             and not (k == "truncated" and dataset.format == "xlsx")]
+    return rng.choice(kinds)
 
 
 def generate_landing(
@@ -174,59 +89,103 @@ def generate_landing(
     seed: int = 42,
     fault_rate: float = 0.0,
     progress=None,
+    only: list[str] | None = None,
+    delivery_fault_rate: float = 0.0,
+    catalogue: Catalogue | None = None,
 ) -> dict:
-    """Write deliveries for every month of [start, end]; return a summary. Same arguments, same bytes."""
-    rng = random.Random(seed)
+    """Write deliveries for every catalogued dataset (or those `only` names: `source` or `source/dataset`).
+
+    Same arguments, same bytes. Faults: `fault_rate` of rows break one rule each; `delivery_fault_rate` of
+    deliveries break the landing contract. Truth goes to <landing>.truth/truth.json.
+    """
+    catalogue = catalogue or default_catalogue()
     months = month_range(start, end)
-    ents = make_enterprises(enterprises, start, end, rng)
+    world = build_world(enterprises, months, random.Random(seed))
+    selected = select_datasets(catalogue, only)
     faults: list[dict] = []
-    counts = {"registrations": 0, "consumption": 0}
-
-    def maybe_fault(rows: list[list[str]], columns: list[str], rules: tuple[str, ...], w: DeliveryWriter) -> None:
-        for idx in range(len(rows)):
-            if fault_rate and rng.random() < fault_rate:
-                rule = rng.choice(rules)
-                rows[idx] = _corrupt(rng, rule, rows[idx], columns)
-                faults.append({"file": f"{w.source}/{w.dataset}/{w.period}/{w.name}", "row": idx + 1, "rule": rule})
-
+    delivery_faults: list[dict] = []
+    rows = Counter()
     for n, period in enumerate(months):
-        lo, hi = first_day(period), last_day(period)
-        reg = DeliveryWriter(landing, "samr", "registrations", period, REG_COLUMNS)
-        for e in ents:
-            for event, when in e.events:
-                if when <= hi and (n == 0 or when >= lo):
-                    reg.add([e.uscc, e.name, event, when.isoformat(), e.district, e.industry, e.established.isoformat(),
-                             f"{e.capital:.2f}", e.address, e.rep_name, e.rep_id, e.phone])
-        pw = DeliveryWriter(landing, "power", "consumption", period, POWER_COLUMNS)
-        for e in ents:
-            if e.account_no is None or e.established > hi or (e.deregistered and e.deregistered < lo):
-                continue
-            dormant = e.dormant_from is not None and e.dormant_from <= lo
-            kwh = 0.0 if dormant else e.base_kwh * SEASON[lo.month - 1] * math.exp(rng.gauss(0, 0.15))
-            pw.add([e.account_no, e.uscc, period, f"{kwh:.1f}", (hi - timedelta(days=rng.randrange(3))).isoformat()])
-        maybe_fault(reg.rows, REG_COLUMNS, ("uscc_check", "district_code"), reg)
-        maybe_fault(pw.rows, POWER_COLUMNS, ("uscc_check", "kwh_range"), pw)
-        counts["registrations"] += reg.write()
-        counts["consumption"] += pw.write()
+        for source, dataset in selected:
+            kind = _delivery_fault(_rng(seed, "delivery", source.code, dataset.code, period), dataset,
+                                   delivery_fault_rate)
+            if kind:
+                delivery_faults.append({"delivery": f"{source.code}/{dataset.code}/{period}", "fault": kind})
+            rows[f"{source.code}/{dataset.code}"] += _delivery(world, source.code, dataset, period, n, seed,
+                                                               fault_rate, kind, landing, faults)
         if progress:
             progress(period)
+    truth = _truth(world, seed, months, faults, delivery_faults)
+    folder = truth_folder(landing)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return {"landing": str(landing), "truth": str(folder / "truth.json"), "months": len(months),
+            "enterprises": enterprises, "datasets": len(selected), "rows": sum(rows.values()),
+            "faults": len(faults), "delivery_faults": len(delivery_faults), "summary": truth["summary"]}
 
-    truth = {
+
+def select_datasets(catalogue: Catalogue, only: list[str] | None):
+    """The (source, dataset) pairs named by `only` (`source` or `source/dataset`), all when None."""
+    pairs = catalogue.datasets()
+    if not only:
+        return pairs
+    known = {s.code for s, _ in pairs} | {f"{s.code}/{d.code}" for s, d in pairs}
+    unknown = sorted(set(only) - known)
+    if unknown:
+        raise ValueError(f"unknown sources or datasets: {', '.join(unknown)} (see docs/sources.md)")
+    return [(s, d) for s, d in pairs if s.code in only or f"{s.code}/{d.code}" in only]
+
+
+def _truth(world: World, seed: int, months: list[str], faults: list[dict], delivery_faults: list[dict]) -> dict:
+    ents = world.enterprises
+    return {
         "seed": seed,
-        "enterprises": enterprises,
+        "enterprises": len(ents),
         "months": [months[0], months[-1]],
         "dormant": sorted(e.uscc for e in ents if e.dormant_from is not None),
+        "lost_contact": sorted(e.uscc for e in ents if e.lost_contact),
         "deregistered": sorted(e.uscc for e in ents if e.deregistered is not None),
+        "shell_clusters": [world.clusters[k] for k in sorted(world.clusters)],
+        "complaint_surges": sorted([e.uscc, p] for e in ents for p in e.surges),
+        "utility_collapses": sorted([e.uscc, e.collapse] for e in ents if e.collapse),
         "faults": faults,
+        "delivery_faults": delivery_faults,
         "clear_personal_values": [e.rep_id for e in ents[:20]] + [e.phone for e in ents[:20]],
+        "summary": summarise(world),
     }
-    truth_dir = truth_folder(landing)
-    truth_dir.mkdir(parents=True, exist_ok=True)
-    (truth_dir / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n")
-    return {"landing": str(landing), "truth": str(truth_dir / "truth.json"), "months": len(months),
-            "enterprises": enterprises, "rows": counts, "faults": len(faults)}
 
 
-def truth_folder(landing: Path) -> Path:
-    """Planted truth lives beside the landing zone, never inside it, so the pipeline cannot read it."""
-    return landing.parent / f"{landing.name}.truth"
+def summarise(world: World) -> dict:
+    """Distributions to compare with published figures: shares, survival by age, annual-report filing rate."""
+    from creditlake.generate.signals import LATE_FILING, ON_TIME_FILING  # noqa: F401  (documented constants)
+
+    ents = world.enterprises
+    horizon = last_day(world.months[-1])
+    alive = [e for e in ents if e.alive(horizon)]
+    by_district = Counter(e.district for e in alive)
+    by_industry = Counter(e.industry for e in alive)
+    survival = {}
+    for years in range(1, 6):
+        cohort = [e for e in ents if e.established <= date(horizon.year - years, horizon.month, 1)]
+        survived = [e for e in cohort if e.deregistered is None
+                    or (e.deregistered - e.established).days >= 365 * years]
+        survival[str(years)] = round(len(survived) / len(cohort), 4) if cohort else None
+    year = horizon.year - 1 if horizon.month >= 7 else horizon.year - 2
+    due = [e for e in ents if e.established <= date(year, 12, 31) and e.alive(date(year + 1, 6, 30))]
+    filed = 0
+    for e in due:
+        draw = random.Random(f"{e.uscc}:{year}").random()
+        if e.dormant_from is not None and e.dormant_from <= date(year + 1, 6, 30):
+            draw = min(draw + 0.5, 0.999)
+        if not e.lost_contact and draw < ON_TIME_FILING:
+            filed += 1
+    return {
+        "alive_at_end": len(alive),
+        "district_share": {k: round(v / len(alive), 4) for k, v in sorted(by_district.items())},
+        "industry_share": {k: round(v / len(alive), 4) for k, v in sorted(by_industry.items())},
+        "survival_by_age": survival,
+        "annual_report_year": year,
+        "annual_report_on_time_rate": round(filed / len(due), 4) if due else None,
+        "dormant_share": round(sum(1 for e in alive if e.dormant_from is not None) / len(alive), 4),
+        "lost_contact": sum(1 for e in ents if e.lost_contact),
+    }

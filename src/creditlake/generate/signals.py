@@ -1,0 +1,238 @@
+"""Models of the datasets that carry the signals the lake exists to find; other datasets are generated generically.
+
+Each model yields (enterprise, values) for one period; values name some of the dataset's columns and the
+generic generator fills the rest from the catalogue. The models follow the hidden world: dormant firms stop
+using power and file zero tax returns; lost-contact firms also stop filing, their mail comes back and
+inspectors cannot find them at their registered domicile.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+
+from creditlake.generate.world import COMPLAINT_RATE, SEASON, Enterprise, World
+from creditlake.periods import first_day, last_day
+
+Rows = Iterator[tuple[Enterprise, dict]]
+Model = Callable[[World, str, int, random.Random], Rows]
+
+ON_TIME_FILING = 0.88   # annual reports filed by 30 June (filing rates of 85-88% published for 2013-2014)
+LATE_FILING = 0.04      # filed after 30 June, before year end
+
+
+def _day_in(period: str, rng: random.Random) -> date:
+    lo, hi = first_day(period), last_day(period)
+    return lo + timedelta(days=rng.randrange((hi - lo).days + 1))
+
+
+def registrations(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    lo, hi = first_day(period), last_day(period)
+    for e in world.enterprises:
+        for event, when in e.events:
+            if when <= hi and (n == 0 or when >= lo):
+                yield e, {"name": e.name, "event_type": event, "event_date": when.isoformat(),
+                          "district_code": e.district, "industry_code": e.industry,
+                          "established_date": e.established.isoformat(), "registered_capital": f"{e.capital:.2f}",
+                          "address": e.address, "legal_rep_name": e.rep_name, "legal_rep_id_no": e.rep_id,
+                          "contact_phone": e.phone}
+
+
+def _utility_reading(e: Enterprise, day: date, base: float, rng: random.Random) -> float:
+    if not e.operating(day):
+        return 0.0 if rng.random() < 0.9 else round(base * 0.02, 1)  # standby loads, meter noise
+    return base * SEASON[day.month - 1] * math.exp(rng.gauss(0, 0.15))
+
+
+def power_consumption(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    lo, hi = first_day(period), last_day(period)
+    for e in world.enterprises:
+        if "power" in e.accounts and e.established <= hi and not (e.deregistered and e.deregistered < lo):
+            kwh = _utility_reading(e, lo, e.base_kwh, rng)
+            yield e, {"account_no": e.accounts["power"], "period": period, "kwh": f"{kwh:.1f}",
+                      "read_date": (hi - timedelta(days=rng.randrange(3))).isoformat()}
+
+
+def _accounts(utility: str) -> Model:
+    def model(world: World, period: str, n: int, rng: random.Random) -> Rows:
+        lo, hi = first_day(period), last_day(period)
+        for e in world.enterprises:
+            if utility in e.accounts and e.established <= hi and (n == 0 or e.established >= lo):
+                values = {"account_no": e.accounts[utility], "opened_on": e.established.isoformat(),
+                          "status": "正常", "address": e.address, "district_code": e.district}
+                if utility == "bank":
+                    values.update(account_type="基本存款账户", closed_on=None)
+                yield e, values
+    return model
+
+
+def _consumption(utility: str, scale: float) -> Model:
+    def model(world: World, period: str, n: int, rng: random.Random) -> Rows:
+        lo, hi = first_day(period), last_day(period)
+        for e in world.enterprises:
+            if utility in e.accounts and e.established <= hi and not (e.deregistered and e.deregistered < lo):
+                m3 = _utility_reading(e, lo, e.base_kwh * scale, rng)
+                yield e, {"account_no": e.accounts[utility], "period": period, "m3": f"{m3:.1f}",
+                          "kwh_equivalent": f"{m3 * 10.5:.1f}", "arrears": "0.00",
+                          "read_date": (hi - timedelta(days=rng.randrange(3))).isoformat()}
+    return model
+
+
+def bank_activity(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    lo, hi = first_day(period), last_day(period)
+    for e in world.enterprises:
+        if "bank" in e.accounts and e.established <= hi and not (e.deregistered and e.deregistered < lo):
+            active = e.operating(lo)
+            tx = int(e.employees * 4 * math.exp(rng.gauss(0, 0.4))) if active else rng.choice((0, 0, 1))
+            flow = e.base_kwh * 60 * math.exp(rng.gauss(0, 0.3)) if active else 0.0
+            yield e, {"account_no": e.accounts["bank"], "period": period, "transactions": str(tx),
+                      "inflow": f"{flow:.2f}", "outflow": f"{flow * rng.uniform(0.85, 1.02):.2f}",
+                      "counterparties": str(max(tx // 5, 0)), "balance_end": f"{flow * rng.uniform(0.2, 2):.2f}"}
+
+
+def tax_filings(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    lo = first_day(period)
+    for e in world.alive_in(period):
+        if e.lost_contact and e.dormant_from and e.dormant_from <= lo:
+            continue  # unreachable firms stop filing altogether
+        active = e.operating(lo)
+        amount = e.base_kwh * 3 * math.exp(rng.gauss(0, 0.3)) if active else 0.0
+        filed = lo.replace(day=1) + timedelta(days=31 + rng.randrange(14))
+        yield e, {"period": period, "tax_type": "增值税", "tax_base": f"{amount * 8:.2f}",
+                  "declared_amount": f"{amount:.2f}", "filed_on": filed.replace(day=min(filed.day, 15)).isoformat(),
+                  "is_zero_declaration": "false" if active else "true", "is_late": "false"}
+
+
+def tax_non_filing(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    """Marked a non-filing taxpayer after 3 consecutive months without a return (STA announcement 2019 No. 48)."""
+    lo = first_day(period)
+    for e in world.alive_in(period):
+        if e.lost_contact and e.dormant_from:
+            months_silent = (lo.year - e.dormant_from.year) * 12 + lo.month - e.dormant_from.month
+            if months_silent == 3:
+                yield e, {"action": "认定", "action_date": _day_in(period, rng).isoformat(),
+                          "months_not_filed": "3", "legal_rep_name": e.rep_name}
+
+
+def social_insurance(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    lo = first_day(period)
+    for e in world.alive_in(period):
+        if e.operating(lo) and e.employees >= 2:
+            head = max(1, int(e.employees * rng.uniform(0.6, 1.0)))
+            yield e, {"period": period, "insured_headcount": str(head), "contribution_base": f"{head * 4500:.2f}"}
+
+
+def annual_reports(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    """Last year's report, filed between 1 January and 30 June (企业信息公示暂行条例 art. 8), or late, or never."""
+    lo = first_day(period)
+    year = lo.year - 1
+    for e in world.alive_in(period):
+        if e.established > date(year, 12, 31) or e.lost_contact:
+            continue
+        # One draw per enterprise and year decides when (if ever) it files.
+        draw = random.Random(f"{e.uscc}:{year}").random()
+        if e.dormant_from is not None and e.dormant_from <= lo:
+            draw = min(draw + 0.5, 0.999)
+        if draw < ON_TIME_FILING:
+            month = 1 + int(draw / ON_TIME_FILING * 6)  # spread over January to June, most near the deadline
+        elif draw < ON_TIME_FILING + LATE_FILING:
+            month = 7 + int((draw - ON_TIME_FILING) / LATE_FILING * 6)
+        else:
+            continue
+        if month != lo.month:
+            continue
+        yield e, {"report_year": str(year), "filed_on": _day_in(period, rng).isoformat(),
+                  "is_filed_on_time": "true" if month <= 6 else "false", "business_status": "开业",
+                  "employees": str(e.employees), "contact_phone": e.phone}
+
+
+def abnormal_list(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    """Listed in July for not filing by 30 June; listed when inspectors cannot reach the registered domicile."""
+    lo = first_day(period)
+    for e in world.alive_in(period):
+        if lo.month == 7 and e.established <= date(lo.year - 1, 12, 31):
+            draw = random.Random(f"{e.uscc}:{lo.year - 1}").random()
+            dormant = e.dormant_from is not None and e.dormant_from <= lo
+            if e.lost_contact or min(draw + (0.5 if dormant else 0), 0.999) >= ON_TIME_FILING:
+                yield e, {"decision_no": f"筑市监异列〔{lo.year}〕{e.index:06d}号", "action": "列入",
+                          "action_date": _day_in(period, rng).isoformat(), "reason": "未按规定期限公示年度报告",
+                          "removal_reason": None, "listed_decision_no": None, "authority": "贵阳市市场监督管理局"}
+        if e.lost_contact and e.dormant_from and _months_between(e.dormant_from, lo) == 4:
+            yield e, {"decision_no": f"筑市监异列〔{lo.year}〕{e.index:06d}-4号", "action": "列入",
+                      "action_date": _day_in(period, rng).isoformat(), "reason": "通过登记的住所或者经营场所无法联系",
+                      "removal_reason": None, "listed_decision_no": None, "authority": "贵阳市市场监督管理局"}
+
+
+def _months_between(a: date, b: date) -> int:
+    return (b.year - a.year) * 12 + b.month - a.month
+
+
+def inspections(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    """Random inspections of about 0.4% of enterprises a month; lost-contact firms are found unreachable."""
+    lo = first_day(period)
+    for e in world.alive_in(period):
+        lost = e.lost_contact and e.dormant_from is not None and _months_between(e.dormant_from, lo) in (2, 3)
+        if lost or rng.random() < 0.004:
+            yield e, {"inspection_id": f"SJ{lo:%Y%m}{e.index:07d}", "inspection_type": "双随机抽查",
+                      "inspected_on": _day_in(period, rng).isoformat(), "district_code": e.district,
+                      "result": "通过登记的住所或者经营场所无法联系" if lost else
+                      rng.choice(["未发现问题"] * 8 + ["发现问题已责令改正", "未按规定公示应当公示的信息"])}
+
+
+def returned_mail(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    lo = first_day(period)
+    for e in world.alive_in(period):
+        lost = e.lost_contact and e.dormant_from is not None and e.dormant_from <= lo
+        if (lost and rng.random() < 0.5) or rng.random() < 0.002:
+            sent = _day_in(period, rng)
+            yield e, {"mail_id": f"XA{lo:%Y%m}{e.index:08d}", "sender": "贵阳市市场监督管理局", "mail_type": "挂号信",
+                      "address": e.address, "district_code": e.district, "sent_on": sent.isoformat(),
+                      "returned_on": min(sent + timedelta(days=rng.randint(3, 15)), last_day(period)).isoformat(),
+                      "reason": rng.choice(["查无此单位", "原址无人", "迁移新址不明"]) if lost else
+                      rng.choice(["拒收", "地址不详", "逾期无人领取"]),
+                      "delivery_attempts": str(rng.randint(1, 3))}
+
+
+def complaints(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    """12315 complaints: Poisson by industry, with planted surges."""
+    lo = first_day(period)
+    for e in world.alive_in(period):
+        rate = COMPLAINT_RATE.get(e.industry, 0.005) * (1.3 if lo.month in (1, 2, 11, 12) else 1.0)
+        if period in e.surges:
+            rate *= 40
+        count = _poisson(rng, rate)
+        for k in range(count):
+            received = _day_in(period, rng)
+            yield e, {"complaint_id": f"TS{lo:%Y%m}{e.index:07d}{k:02d}", "received_on": received.isoformat(),
+                      "kind": "投诉", "closed_on": min(received + timedelta(days=rng.randint(3, 30)),
+                                                       last_day(period)).isoformat()}
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    threshold, k, p = math.exp(-lam), 0, rng.random()
+    while p > threshold:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+MODELS: dict[tuple[str, str], Model] = {
+    ("samr", "registrations"): registrations,
+    ("samr", "annual_reports"): annual_reports,
+    ("samr", "abnormal_list"): abnormal_list,
+    ("samr", "inspections"): inspections,
+    ("samr", "complaints_12315"): complaints,
+    ("post", "returned_mail"): returned_mail,
+    ("power", "consumption"): power_consumption,
+    ("water", "accounts"): _accounts("water"),
+    ("water", "consumption"): _consumption("water", 0.05),
+    ("gas", "accounts"): _accounts("gas"),
+    ("gas", "consumption"): _consumption("gas", 0.1),
+    ("bank", "accounts"): _accounts("bank"),
+    ("bank", "monthly_activity"): bank_activity,
+    ("tax", "filings"): tax_filings,
+    ("tax", "non_filing"): tax_non_filing,
+    ("hrss", "social_insurance"): social_insurance,
+}

@@ -1,0 +1,165 @@
+"""The hidden world behind a landing zone: enterprises, their lives and the truth the pipeline must rediscover."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from creditlake.codes import GUIYANG_DIVISIONS
+from creditlake.generate import people
+from creditlake.periods import first_day, last_day
+
+# Shares of enterprises by division: the central districts hold most firms.
+DIVISION_SHARES = {
+    "520102": 0.19, "520103": 0.20, "520115": 0.15, "520111": 0.10, "520113": 0.07,
+    "520112": 0.06, "520181": 0.08, "520123": 0.06, "520121": 0.05, "520122": 0.04,
+}
+# GB/T 4754 section mix of a services-led city (wholesale/retail and business services dominate).
+INDUSTRY_SHARES = {
+    "F": 0.30, "L": 0.12, "I": 0.07, "M": 0.08, "E": 0.07, "C": 0.07, "H": 0.06, "O": 0.05, "K": 0.03,
+    "G": 0.04, "R": 0.03, "A": 0.03, "N": 0.01, "P": 0.01, "Q": 0.01, "J": 0.01, "D": 0.005, "B": 0.005,
+}
+# Yearly exit hazard by age (SAIC 2013 survival report): 1.6%, 6.3%, 9.5%, then 8% a year.
+EXIT_HAZARD = [0.016, 0.063, 0.095] + [0.08] * 40
+# Typical monthly kWh of a going concern, by section (log-normal median).
+POWER_MEDIAN_KWH = {"C": 20000, "B": 30000, "D": 25000, "E": 3000, "H": 4000, "G": 2500}
+DEFAULT_POWER_KWH = 1200
+# Seasonal factor by calendar month: winter heating and summer cooling in Guiyang's mild climate.
+SEASON = [1.18, 1.05, 0.98, 0.95, 0.97, 1.02, 1.10, 1.12, 1.00, 0.96, 1.00, 1.12]
+# Complaint-prone sections: retail, catering, residents' services, education and real estate.
+COMPLAINT_RATE = {"F": 0.03, "H": 0.05, "O": 0.04, "P": 0.04, "K": 0.03, "R": 0.02}
+
+DORMANT_SHARE = 0.08          # alive on paper, stopped operating inside the window
+LOST_CONTACT_OF_DORMANT = 0.6  # of those, unreachable at the registered domicile
+SHELL_CLUSTER_SHARE = 0.01     # enterprises registered in shell clusters
+
+
+@dataclass
+class Enterprise:
+    index: int
+    uscc: str
+    name: str
+    district: str
+    industry: str
+    established: date
+    deregistered: date | None
+    capital: float
+    address: str
+    rep_name: str
+    rep_id: str
+    phone: str
+    employees: int
+    base_kwh: float
+    accounts: dict[str, str] = field(default_factory=dict)  # utility -> account number
+    dormant_from: date | None = None
+    lost_contact: bool = False
+    cluster: int | None = None
+    surges: set[str] = field(default_factory=set)  # periods with a complaint surge
+    collapse: str | None = None  # period of a sudden utility collapse
+    events: list[tuple[str, date]] = field(default_factory=list)
+
+    @property
+    def district_name(self) -> str:
+        return GUIYANG_DIVISIONS[self.district]
+
+    def alive(self, day: date) -> bool:
+        return self.established <= day and (self.deregistered is None or self.deregistered > day)
+
+    def operating(self, day: date) -> bool:
+        return self.alive(day) and (self.dormant_from is None or self.dormant_from > day)
+
+
+@dataclass
+class World:
+    enterprises: list[Enterprise]
+    months: list[str]
+    clusters: dict[int, dict]
+
+    def alive_in(self, period: str) -> list[Enterprise]:
+        end = last_day(period)
+        return [e for e in self.enterprises if e.alive(end)]
+
+
+def _pick(rng: random.Random, shares: dict[str, float]) -> str:
+    return rng.choices(list(shares), weights=list(shares.values()))[0]
+
+
+def _exit_date(rng: random.Random, established: date, horizon: date) -> date | None:
+    age, year_start = 0, established
+    while year_start <= horizon:
+        if rng.random() < EXIT_HAZARD[min(age, len(EXIT_HAZARD) - 1)]:
+            exit_day = year_start + timedelta(days=rng.randrange(365))
+            return exit_day if exit_day <= horizon else None
+        age, year_start = age + 1, year_start + timedelta(days=365)
+    return None
+
+
+def build_world(n: int, months: list[str], rng: random.Random) -> World:
+    """Enterprises with births, exits, dormancy, lost contact, shell clusters, complaint surges and collapses."""
+    horizon, first = last_day(months[-1]), first_day(months[0])
+    span_days = (horizon - date(2005, 1, 1)).days
+    seen: set[str] = set()
+    ents: list[Enterprise] = []
+    for i in range(n):
+        district, industry = _pick(rng, DIVISION_SHARES), _pick(rng, INDUSTRY_SHARES)
+        # Younger firms are more numerous (registrations grew every year since the 2014 reform).
+        established = date(2005, 1, 1) + timedelta(days=int(span_days * math.sqrt(rng.random())))
+        uscc = people.make_uscc(rng, district)
+        while uscc in seen:
+            uscc = people.make_uscc(rng, district)
+        seen.add(uscc)
+        name_d = GUIYANG_DIVISIONS[district]
+        e = Enterprise(
+            index=i, uscc=uscc, name=people.make_name(rng, name_d, industry), district=district, industry=industry,
+            established=established, deregistered=_exit_date(rng, established, horizon),
+            capital=round(10 ** rng.uniform(0.5, 4), 2), address=people.make_address(rng, name_d),
+            rep_name=people.make_person_name(rng), rep_id=people.make_id_number(rng, district),
+            phone=people.make_phone(rng), employees=max(1, int(math.exp(rng.gauss(2.0, 1.1)))),
+            base_kwh=POWER_MEDIAN_KWH.get(industry, DEFAULT_POWER_KWH) * math.exp(rng.gauss(0, 0.8)),
+        )
+        for utility, share in (("power", 0.92), ("water", 0.85), ("gas", 0.25), ("bank", 0.97)):
+            if rng.random() < share:
+                e.accounts[utility] = f"{utility[0].upper()}{5200000000 + i:010d}"
+        if e.deregistered is None and e.established < horizon - timedelta(days=60) and rng.random() < DORMANT_SHARE:
+            start = max(first, e.established + timedelta(days=30))
+            e.dormant_from = start + timedelta(days=rng.randrange(max((horizon - start).days - 30, 1)))
+            e.lost_contact = rng.random() < LOST_CONTACT_OF_DORMANT
+            if e.base_kwh > 3000:
+                e.collapse = f"{e.dormant_from:%Y-%m}"
+        if rng.random() < COMPLAINT_RATE.get(industry, 0.005) * 2 and len(months) > 2:
+            e.surges.add(rng.choice(months[2:]))
+        e.events.append(("设立", established))
+        if rng.random() < 0.15:
+            e.events.append(("变更", established + timedelta(days=rng.randrange(30, 3000))))
+        if e.deregistered is not None:
+            e.events.append(("注销", e.deregistered))
+        e.events = sorted((k, d) for k, d in e.events if d <= horizon and (e.deregistered is None or d <= e.deregistered))
+        ents.append(e)
+    clusters = _plant_shell_clusters(ents, months, rng)
+    return World(ents, months, clusters)
+
+
+def _plant_shell_clusters(ents: list[Enterprise], months: list[str], rng: random.Random) -> dict[int, dict]:
+    """Groups of new firms registered within weeks at one address, with one phone and one legal representative."""
+    young = [e for e in ents if e.established >= first_day(months[0]) - timedelta(days=365)
+             and e.deregistered is None]
+    want = int(len(ents) * SHELL_CLUSTER_SHARE)
+    clusters: dict[int, dict] = {}
+    cid = 0
+    while want > 0 and len(young) >= 5:
+        size = min(rng.randint(5, 20), len(young), max(want, 5))
+        members = [young.pop(rng.randrange(len(young))) for _ in range(size)]
+        anchor = members[0]
+        for m in members:
+            m.address, m.phone, m.rep_name, m.rep_id = anchor.address, anchor.phone, anchor.rep_name, anchor.rep_id
+            if m.district != anchor.district:  # the code's division digits follow the domicile
+                m.district, m.uscc = anchor.district, people.make_uscc(rng, anchor.district)
+            m.cluster = anchor.cluster = cid
+            m.established = min(anchor.established + timedelta(days=rng.randrange(30)), last_day(months[-1]))
+            m.events = [("设立", m.established)]
+        clusters[cid] = {"address": anchor.address, "members": sorted(m.uscc for m in members)}
+        cid += 1
+        want -= size
+    return clusters

@@ -158,6 +158,13 @@ def load_catalogue(directory: Path = CATALOGUE_DIR) -> Catalogue:
     return Catalogue(sources=sources)
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=4)
+def _cached(directory: Path) -> Catalogue:
+    return load_catalogue(directory)
+
+
 def default_catalogue() -> Catalogue:
-    return load_catalogue()
+    """The catalogue in settings.catalogue_dir (CREDITLAKE_CATALOGUE_DIR), loaded once per folder."""
+    from creditlake.settings import get_settings
+
+    return _cached(get_settings().catalogue_dir)

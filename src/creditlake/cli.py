@@ -73,9 +73,13 @@ def generate(
     from creditlake.generate import generate_landing
     from creditlake.periods import month_range
 
-    months = month_range(start, end)
+    from creditlake.catalogue import default_catalogue
+    from creditlake.generate.landing_zone import select_datasets
+
+    month_range(start, end)  # a bad month fails here, in one line, before any work
+    total = len(select_datasets(default_catalogue(), only))
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("generating", total=len(months))
+        task = progress.add_task("generating datasets", total=total)
         summary = generate_landing(landing, enterprises, start, end, seed, fault_rate,
                                    progress=lambda _p: progress.advance(task), only=only,
                                    delivery_fault_rate=delivery_fault_rate)

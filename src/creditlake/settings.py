@@ -44,6 +44,7 @@ class Settings(BaseSettings):
         None, description="HMAC key for pseudonyms; default: home/keys/pseudonym.key (outside the lake)."
     )
     airflow_home: Path | None = Field(None, description="AIRFLOW_HOME; default: home/airflow.")
+    catalogue_dir: Path = Field(REPO_ROOT / "catalogue", description="Folder of the source catalogue (one YAML per source).")
     superset_port: int = Field(8088, description="Port Superset listens on (127.0.0.1).")
     superset_admin_password: str = Field("admin", description="Password of Superset's admin user `admin`.")
 

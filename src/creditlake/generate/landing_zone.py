@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import random
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -72,6 +75,21 @@ def _delivery(world: World, source: str, dataset: Dataset, period: str, n: int, 
     return len(rows)
 
 
+_WORLD: World | None = None
+
+
+def _dataset_task(task) -> tuple[int, list[dict], list[dict]]:
+    """Every month of one dataset (runs in a worker process; reads the world inherited from the parent)."""
+    source, dataset, months, seed, fault_rate, delivery_fault_rate, landing = task
+    rows, faults, delivery_faults = 0, [], []
+    for n, period in enumerate(months):
+        kind = _delivery_fault(_rng(seed, "delivery", source, dataset.code, period), dataset, delivery_fault_rate)
+        if kind:
+            delivery_faults.append({"delivery": f"{source}/{dataset.code}/{period}", "fault": kind})
+        rows += _delivery(_WORLD, source, dataset, period, n, seed, fault_rate, kind, landing, faults)
+    return rows, faults, delivery_faults
+
+
 def _delivery_fault(rng: random.Random, dataset: Dataset, rate: float) -> str | None:
     if not rate or rng.random() >= rate:
         return None
@@ -92,35 +110,45 @@ def generate_landing(
     only: list[str] | None = None,
     delivery_fault_rate: float = 0.0,
     catalogue: Catalogue | None = None,
+    workers: int | None = None,
 ) -> dict:
     """Write deliveries for every catalogued dataset (or those `only` names: `source` or `source/dataset`).
 
-    Same arguments, same bytes. Faults: `fault_rate` of rows break one rule each; `delivery_fault_rate` of
+    Same arguments, same bytes, whatever the number of `workers` (processes, one dataset at a time; default:
+    one per core). Faults: `fault_rate` of rows break one rule each; `delivery_fault_rate` of
     deliveries break the landing contract. Truth goes to <landing>.truth/truth.json.
     """
     catalogue = catalogue or default_catalogue()
     months = month_range(start, end)
     world = build_world(enterprises, months, random.Random(seed))
     selected = select_datasets(catalogue, only)
-    faults: list[dict] = []
-    delivery_faults: list[dict] = []
-    rows = Counter()
-    for n, period in enumerate(months):
-        for source, dataset in selected:
-            kind = _delivery_fault(_rng(seed, "delivery", source.code, dataset.code, period), dataset,
-                                   delivery_fault_rate)
-            if kind:
-                delivery_faults.append({"delivery": f"{source.code}/{dataset.code}/{period}", "fault": kind})
-            rows[f"{source.code}/{dataset.code}"] += _delivery(world, source.code, dataset, period, n, seed,
-                                                               fault_rate, kind, landing, faults)
-        if progress:
-            progress(period)
+    global _WORLD
+    _WORLD = world  # inherited by forked workers: the world is built once
+    tasks = [(source.code, dataset, months, seed, fault_rate, delivery_fault_rate, landing)
+             for source, dataset in selected]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+    results: list[tuple[int, list[dict], list[dict]]] = []
+    if workers == 1:
+        for task in tasks:
+            results.append(_dataset_task(task))
+            if progress:
+                progress(f"{task[0]}/{task[1].code}")
+    else:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for task, result in zip(tasks, pool.map(_dataset_task, tasks)):
+                results.append(result)
+                if progress:
+                    progress(f"{task[0]}/{task[1].code}")
+    # Results come back in task order whatever the number of workers: same seed, same truth file.
+    rows = sum(r[0] for r in results)
+    faults = [f for r in results for f in r[1]]
+    delivery_faults = [f for r in results for f in r[2]]
     truth = _truth(world, seed, months, faults, delivery_faults)
     folder = truth_folder(landing)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return {"landing": str(landing), "truth": str(folder / "truth.json"), "months": len(months),
-            "enterprises": enterprises, "datasets": len(selected), "rows": sum(rows.values()),
+            "enterprises": enterprises, "datasets": len(selected), "rows": rows,
             "faults": len(faults), "delivery_faults": len(delivery_faults), "summary": truth["summary"]}
 
 

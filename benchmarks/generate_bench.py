@@ -26,7 +26,9 @@ secs = time.perf_counter() - t
 size = sum(p.stat().st_size for p in (out / "landing").rglob("*") if p.is_file())
 files = sum(1 for p in (out / "landing").rglob("*") if p.is_file())
 print(json.dumps({"seconds": secs, "rows": s["rows"], "bytes": size, "files": files,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  # the largest process: the parent (world) or a worker (one dataset at a time)
+                  "peak_rss_mb": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                                     resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024}))
 """
 
 

@@ -167,7 +167,7 @@ def test_jsonl_reads_back_raw_strings_and_line_numbers(spark, tmp_path):
         '{"uscc": "A2", "name": null, "amount": 7, "note": false}',
         '{"uscc": "A3", "name": "", "amount": -1.5e3}',
     ]
-    data = ("\n".join(lines) + "\n").encode("utf-8")
+    data = b"\xef\xbb\xbf" + ("\n".join(lines) + "\n").encode("utf-8")  # with a byte-order mark
     rows = _read(spark, _deliver(tmp_path, "t.jsonl", data, rows=3), _dataset("jsonl"))
     assert rows == [
         ("A1", "贵阳𠮷祥", "12.50", "true", 1),

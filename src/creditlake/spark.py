@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from creditlake import jars
@@ -56,10 +58,26 @@ def get_spark(settings: Settings | None = None, app_name: str = "creditlake"):
     )
     for key, value in jars.spark_conf(settings).items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    with _jvm_stdout_to_stderr():
+        spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     register_lake_tables(spark, settings)
     return spark
+
+
+@contextmanager
+def _jvm_stdout_to_stderr():
+    """The JVM inherits file descriptor 1 when it starts: point it at stderr, so Ivy's and Spark's chatter never
+    mixes with a command's output (`--json` must print JSON only)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def table_path(layer: str, table: str, settings: Settings | None = None) -> Path:

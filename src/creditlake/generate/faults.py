@@ -64,8 +64,10 @@ def corrupt_delivery(kind: str, data: bytes, columns: list[str], rows: list[list
         return encode(columns[1:], [r[1:] for r in rows]), None, None
     if kind == "broken_encoding":
         # A GB18030 export sent as UTF-8: the first Chinese character makes the file undecodable.
-        text = data.decode("utf-8", errors="replace")
-        return text.encode("gb18030", errors="replace"), None, None
+        broken = data.decode("utf-8", errors="replace").encode("gb18030", errors="replace")
+        if broken == data:  # all ASCII: put one GB18030 character (中) where UTF-8 cannot read it
+            broken = data.replace(b"\n", b"\n\xd6\xd0", 1)
+        return broken, None, None
     if kind == "truncated":
         return data[: max(len(data) * 2 // 3, 1)], data, None
     if kind == "checksum_mismatch":

@@ -76,10 +76,14 @@ class World:
     enterprises: list[Enterprise]
     months: list[str]
     clusters: dict[int, dict]
+    _alive: dict[str, list[Enterprise]] = field(default_factory=dict, repr=False)
 
     def alive_in(self, period: str) -> list[Enterprise]:
-        end = last_day(period)
-        return [e for e in self.enterprises if e.alive(end)]
+        """Enterprises registered and not deregistered at the end of `period` (computed once per period)."""
+        if period not in self._alive:
+            end = last_day(period)
+            self._alive[period] = [e for e in self.enterprises if e.alive(end)]
+        return self._alive[period]
 
 
 def _pick(rng: random.Random, shares: dict[str, float]) -> str:
@@ -138,7 +142,10 @@ def build_world(n: int, months: list[str], rng: random.Random) -> World:
         e.events = sorted((k, d) for k, d in e.events if d <= horizon and (e.deregistered is None or d <= e.deregistered))
         ents.append(e)
     clusters = _plant_shell_clusters(ents, months, rng)
-    return World(ents, months, clusters)
+    world = World(ents, months, clusters)
+    for period in months:  # before any worker forks, so every worker shares the lists
+        world.alive_in(period)
+    return world
 
 
 def _plant_shell_clusters(ents: list[Enterprise], months: list[str], rng: random.Random) -> dict[int, dict]:

@@ -5,28 +5,48 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from creditlake.catalogue import Dataset, table_name
-from creditlake.ingest.landing import CheckedDelivery
+from creditlake.ingest.landing import CheckedDelivery, csv_header, delivered_rows
 from creditlake.pseudonymise import pseudonym_column
 
 LINEAGE = ["_source", "_dataset", "_period", "_file", "_row_number", "_delivery_id", "_ingested_at", "_record_hash"]
 
 
 def read_delivery(spark, checked: CheckedDelivery, dataset: Dataset):
-    """The delivery's rows as strings, in file order, with their 1-based row number (header excluded)."""
+    """The delivery's rows as strings, in file order, with their 1-based row number (header excluded).
+
+    UTF-8 CSV with one kind of line ending is read by Spark; everything else (GB18030, JSON Lines, Excel, mixed
+    line endings) is read here by the same readers that checked it and handed to Spark as rows.
+    """
     from pyspark.sql import functions as F, types as T
 
-    schema = T.StructType([T.StructField(c.name, T.StringType()) for c in dataset.columns])
-    # multiLine keeps the file in one partition, so the generated id follows file order exactly.
-    df = (
-        spark.read.option("header", "true")
-        .option("encoding", dataset.encoding)
-        .option("multiLine", "true")
-        .option("escape", '"')
-        .option("enforceSchema", "false")
-        .schema(schema)
-        .csv(str(checked.file))
-    )
-    return df.withColumn("_row_number", F.monotonically_increasing_id() + 1)
+    names = [c.name for c in dataset.columns]
+    data = checked.file.read_bytes()
+    if dataset.format == "csv" and spark_reads_csv(data, dataset.encoding):
+        header = csv_header(checked.file, dataset)
+        schema = T.StructType([T.StructField(f"_c{i}", T.StringType()) for i in range(len(header))])
+        # Columns by position, so order and names are the header's (BOM, extra and reordered columns alike);
+        # multiLine keeps the file in one partition, so the generated id follows file order exactly (0 = header).
+        df = (
+            spark.read.option("header", "false")
+            .option("encoding", "utf-8")
+            .option("multiLine", "true")
+            .option("escape", '"')
+            .schema(schema)
+            .csv(str(checked.file))
+            .withColumn("_row_number", F.monotonically_increasing_id())
+        )
+        return df.where(df._row_number > 0).select(
+            *[F.col(f"_c{header.index(n)}").alias(n) for n in names], "_row_number"
+        )
+    schema = T.StructType([T.StructField(n, T.StringType()) for n in names]
+                          + [T.StructField("_row_number", T.LongType())])
+    rows = [(*(values.get(n) for n in names), number) for number, values in delivered_rows(checked.file, dataset, data)]
+    return spark.createDataFrame(rows, schema)
+
+
+def spark_reads_csv(data: bytes, encoding: str) -> bool:
+    """Spark's CSV reader takes UTF-8 only (4.x) and one line ending per file, detected from the first line."""
+    return encoding == "utf-8" and (b"\r" not in data or data.count(b"\r") == data.count(b"\n") == data.count(b"\r\n"))
 
 
 def with_pseudonyms(df, dataset: Dataset, key: bytes):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from dataclasses import asdict, dataclass
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from creditlake.catalogue import Catalogue, table_name
 from creditlake.ingest.bronze import read_delivery, with_lineage, with_pseudonyms
-from creditlake.ingest.landing import Delivery, DeliveryRejected, check_delivery, find_deliveries
+from creditlake.ingest.landing import MANIFEST, Delivery, DeliveryRejected, check_delivery, find_deliveries
 from creditlake.lake import read_table, replace_slice
 from creditlake.pseudonymise import load_key
 from creditlake.settings import Settings
@@ -65,10 +66,15 @@ def _quarantine_files(settings: Settings, d: Delivery, reason: str) -> Path:
     return target
 
 
-def _count_data_lines(folder: Path) -> int:
-    """Best-effort row count of a rejected delivery (lines after the header), so accounting still balances."""
-    files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith("_")]
-    return sum(max(sum(1 for _ in p.open("rb")) - 1, 0) for p in files)
+def _rejected_counts(folder: Path) -> tuple[int | None, int]:
+    """(declared, landed) of a rejected delivery, so accounting still balances: the sender's own count when the
+    manifest can be read (the file itself cannot be trusted), else the file's lines after the header."""
+    try:
+        declared = int(json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"][0]["rows"])
+        return declared, declared
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith("_")]
+        return None, sum(max(sum(1 for _ in p.open("rb")) - 1, 0) for p in files)
 
 
 def ingest_bronze(spark, settings: Settings, catalogue: Catalogue, landing: Path,
@@ -86,8 +92,8 @@ def ingest_bronze(spark, settings: Settings, catalogue: Catalogue, landing: Path
             reason = str(exc)
             log.error("rejected delivery %s: %s", d.key, reason)
             _quarantine_files(settings, d, reason)
-            landed = _count_data_lines(d.folder)
-            _record(spark, settings, d, delivery_id=None, file=str(d.folder), declared=None, landed=landed,
+            declared, landed = _rejected_counts(d.folder)
+            _record(spark, settings, d, delivery_id=None, file=d.key, declared=declared, landed=landed,
                     status="rejected", reason=reason)
             results.append(IngestResult(d.key, "rejected", landed, reason))
             continue

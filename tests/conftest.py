@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import tempfile
 from pathlib import Path
 
@@ -13,6 +14,17 @@ import pytest
 _HOME = Path(tempfile.mkdtemp(prefix="creditlake-test-"))
 os.environ["CREDITLAKE_HOME"] = str(_HOME)
 os.environ.setdefault("CREDITLAKE_SHUFFLE_PARTITIONS", "2")
+os.environ.pop("CREDITLAKE_SERVING_URL", None)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# Never a Superset already running on 8088 (the demo's): a server of this test run only.
+os.environ["CREDITLAKE_SUPERSET_PORT"] = str(_free_port())
 # Airflow reads its configuration once, at first import: point it at this home before any test imports it.
 from creditlake.airflow_runner import apply_env  # noqa: E402
 

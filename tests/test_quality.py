@@ -25,3 +25,16 @@ def test_suite_passes_on_good_rows_and_fails_on_a_planted_bad_row(spark):
     result = validate(bad, suite)
     assert not result.success
     assert any("kwh" in f for f in result.failed)
+
+
+def test_hand_written_invariants_join_the_generated_suite(spark):
+    suite = load_suite("silver.samr__registrations")
+    types = [e["type"] for e in suite["expectations"]]
+    assert "expect_column_pair_values_a_to_be_greater_than_b" in types
+    rows = [("91350100M000100Y43", "2020-01-01", "2019-05-01"), ("91110000600037341L", "2018-01-01", "2019-05-01")]
+    df = spark.createDataFrame(rows, "uscc string, event_date string, established_date string").selectExpr(
+        "uscc", "to_date(event_date) AS event_date", "to_date(established_date) AS established_date")
+    pair = {"name": "pair", "expectations": [e for e in suite["expectations"]
+                                             if e["type"] == "expect_column_pair_values_a_to_be_greater_than_b"]}
+    result = validate(df, pair)
+    assert not result.success  # the second row's event precedes its establishment

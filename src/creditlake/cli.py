@@ -108,6 +108,12 @@ def ingest(
     for r in bronze:
         if r["status"] == "rejected":
             console.print(f"[red]rejected[/] {r['reason']}")
+    for r in silver:
+        for example in r["examples"]:
+            console.print(f"[yellow]quarantined[/] {example}")
+        if r["quarantined"] > len(r["examples"]):
+            console.print(f"  … {r['quarantined'] - len(r['examples'])} more in {r['delivery']}: "
+                          "`creditlake accounting` and lake/ops/quarantine have them all")
     if as_json:
         out.print_json(data={"bronze": bronze, "silver": silver})
 
@@ -239,7 +245,8 @@ def superset_stop() -> None:
     manage.stop(get_settings())
 
 
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, KeyError)
+# Errors whose message is the whole story (ours name the file, rule or log to read); the traceback goes to the log.
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, KeyError, RuntimeError)
 
 
 def main() -> None:

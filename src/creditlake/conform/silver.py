@@ -22,6 +22,7 @@ class SilverResult:
     loaded: int
     quarantined: int
     by_rule: dict[str, int]
+    examples: list[str]  # "file: row N: rule (column = value)" for the first quarantined rows
 
 
 def split_checked(df, dataset, enterprises=None):
@@ -85,10 +86,12 @@ def build_silver(spark, settings: Settings, catalogue: Catalogue, periods: list[
                           settings=settings)
             replace_slice(quarantine_rows(checked), "ops", "quarantine",
                           {"source": source.code, "dataset": dataset.code, "period": period}, settings=settings)
-            checked.unpersist()
             by_rule = {k: v for k, v in counts.items() if k is not None}
+            examples = [f"{r.file}: row {r.row_number}: {r.rule} ({r.column} = {r.value})"
+                        for r in quarantine_rows(checked).orderBy("row_number").take(3)] if by_rule else []
             results.append(SilverResult(f"{source.code}/{dataset.code}/{period}", landed,
-                                        counts.get(None, 0), sum(by_rule.values()), by_rule))
+                                        counts.get(None, 0), sum(by_rule.values()), by_rule, examples))
+            checked.unpersist()
             log.info("silver %s/%s/%s: %d loaded, %d quarantined %s", source.code, dataset.code, period,
                      counts.get(None, 0), sum(by_rule.values()), by_rule)
     return results

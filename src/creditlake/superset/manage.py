@@ -424,7 +424,12 @@ def start(settings: Settings) -> str:
     """Start Superset in the background (config, init, import first) unless it already answers; return its URL."""
     url = base_url(settings)
     if is_running(settings):
-        return url
+        pid = _read_pid(settings)
+        if pid is not None and _alive(pid) and _is_our_server(pid):
+            return url
+        # Someone else's server (another CREDITLAKE_HOME, another program) answers on our port.
+        raise RuntimeError(f"port {settings.superset_port} is served by a Superset that this CREDITLAKE_HOME did not "
+                           "start; stop it or set CREDITLAKE_SUPERSET_PORT to a free port")
     write_config(settings)
     # Each superset CLI call pays ~7 s of app start-up: skip the three init steps when nothing changed.
     if not _init_current(settings):

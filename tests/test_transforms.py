@@ -91,3 +91,31 @@ def test_typed_columns(spark):
     assert dict(got.dtypes) == {"kwh": "decimal(20,4)", "read_date": "date"}
     rows = got.orderBy(F.col("kwh").asc_nulls_last()).collect()
     assert str(rows[0].kwh) == "10.5000" and rows[1].kwh is None and rows[1].read_date is None
+
+
+def test_registration_history_is_type_2(spark):
+    from datetime import date
+
+    from creditlake.conform.enterprises import with_registration_history
+
+    cols = ("uscc string, event_type string, event_date date, established_date date, name string, "
+            "district_code string, industry_code string, registered_capital double, address string, "
+            "legal_rep_name string, _period string, _row_number long")
+    d = date.fromisoformat
+    a, b = GOOD, "91110000600037341L"
+    events = spark.createDataFrame([
+        (a, "设立", d("2020-01-05"), d("2020-01-05"), "甲公司", "520102", "F", 100.0, "路1号", "p1_x", "2024-01", 1),
+        (a, "变更", d("2021-03-01"), d("2020-01-05"), "甲公司", "520102", "F", 100.0, "路1号", "p1_x", "2024-01", 2),
+        (a, "变更", d("2022-06-01"), d("2020-01-05"), "甲公司", "520103", "F", 100.0, "路9号", "p1_x", "2024-01", 3),
+        (a, "注销", d("2023-09-30"), d("2020-01-05"), "甲公司", "520103", "F", 100.0, "路9号", "p1_x", "2024-02", 1),
+        (b, "设立", d("2019-02-02"), d("2019-02-02"), "乙公司", "520111", "C", None, None, None, "2024-01", 4),
+    ], cols)
+    got = with_registration_history(events).select(
+        "uscc", "version", "district_code", "valid_from", "valid_to", "is_current", "is_deregistered")
+    expected = spark.createDataFrame([
+        (a, 1, "520102", d("2020-01-05"), d("2022-06-01"), False, False),  # the unchanged 变更 folds in
+        (a, 2, "520103", d("2022-06-01"), d("2023-09-30"), True, True),
+        (b, 1, "520111", d("2019-02-02"), None, True, False),               # null attributes, open version
+    ], "uscc string, version int, district_code string, valid_from date, valid_to date, is_current boolean, "
+       "is_deregistered boolean")
+    assert_df_equality(got, expected, ignore_row_order=True, ignore_nullable=True)

@@ -29,6 +29,7 @@ def stage_ingest(landing: Path, periods: list[str], sources: list[str] | None = 
 
 def stage_silver(periods: list[str], sources: list[str] | None = None, settings: Settings | None = None) -> list[dict]:
     """Bronze -> silver with quarantine, then the accounting of every delivery."""
+    from creditlake.conform.enterprises import build_enterprise_history
     from creditlake.conform.reference import write_reference_tables
     from creditlake.conform.silver import build_silver
     from creditlake.quality.accounting import build_accounting
@@ -38,6 +39,7 @@ def stage_silver(periods: list[str], sources: list[str] | None = None, settings:
     spark = get_spark(settings)
     write_reference_tables(spark, settings)
     results = build_silver(spark, settings, default_catalogue(), periods, sources)
+    build_enterprise_history(spark, settings)
     build_accounting(spark, settings, default_catalogue())
     return [asdict(r) for r in results]
 

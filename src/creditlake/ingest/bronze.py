@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from creditlake.catalogue import Dataset, table_name
+from creditlake.catalogue import Dataset
 from creditlake.ingest.landing import CheckedDelivery, csv_header, delivered_rows
 from creditlake.pseudonymise import pseudonym_column
 
@@ -75,7 +75,3 @@ def with_lineage(df, checked: CheckedDelivery, dataset: Dataset, ingested_at: da
         F.lit(ingested_at).cast("timestamp").alias("_ingested_at"),
         F.sha2(F.to_json(F.struct(*data_cols)), 256).alias("_record_hash"),
     )
-
-
-def bronze_table(dataset_source: str, dataset_code: str) -> str:
-    return table_name(dataset_source, dataset_code)

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 COMMANDS = [[], ["generate"], ["ingest"], ["run"], ["accounting"], ["report"], ["publish"], ["jars"], ["demo"],
-            ["superset"], ["superset", "start"], ["superset", "stop"]]
+            ["superset"], ["superset", "start"], ["superset", "stop"], ["mediate"], ["mediate", "index"]]
 
 
 def _cli(*args, **kw):

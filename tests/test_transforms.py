@@ -9,7 +9,9 @@ from pyspark.sql import functions as F
 
 from creditlake.catalogue import load_catalogue
 from creditlake.codes import is_valid_uscc
-from creditlake.conform.rules import uscc_valid_sql, with_enterprise_link, with_rule_violations, with_typed_columns
+from creditlake.conform.rules import (
+    uscc_valid_sql, with_enterprise_link, with_resent_marked, with_rule_violations, with_typed_columns,
+)
 from creditlake.conform.silver import split_checked
 from creditlake.generate.people import make_uscc
 from creditlake.pseudonymise import pseudonym, pseudonym_column
@@ -18,9 +20,10 @@ POWER = load_catalogue().dataset("power", "consumption")
 GOOD = "91350100M000100Y43"
 
 
-def _power(spark, rows):
+def _power(spark, rows, delivered="2024-01"):
     cols = ["account_no", "uscc", "period", "kwh", "read_date", "_row_number"]
-    return spark.createDataFrame(rows, ", ".join(f"{c} {'long' if c == '_row_number' else 'string'}" for c in cols))
+    df = spark.createDataFrame(rows, ", ".join(f"{c} {'long' if c == '_row_number' else 'string'}" for c in cols))
+    return df.withColumn("_period", F.lit(delivered))
 
 
 def test_first_broken_rule_per_row(spark):
@@ -58,6 +61,30 @@ def test_duplicates_and_unknown_enterprises(spark):
     expected = spark.createDataFrame([(1, None), (2, "duplicate"), (3, "unknown_enterprise")],
                                      "_row_number long, _rule string")
     assert_df_equality(got, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+COMPLAINTS = load_catalogue().dataset("samr", "complaints_12315")
+
+
+def test_resent_event_records_are_marked_once_kept(spark):
+    """An event delivered again in a later month (same key, same content) is `resent`; a changed one is kept."""
+    schema = "complaint_id string, _record_hash string, _period string, _row_number long, _rule string"
+    earlier = spark.createDataFrame([("TS1", "h1", "2024-01", 1, None), ("TS2", "h2", "2024-01", 2, None)], schema)
+    batch = spark.createDataFrame([
+        ("TS1", "h1", "2024-02", 1, None),   # resent from January (already in silver)
+        ("TS2", "h9", "2024-02", 2, None),   # same key, corrected content: kept
+        ("TS3", "h3", "2024-02", 3, None),   # new
+        ("TS3", "h3", "2024-03", 1, None),   # resent within the batch
+        ("TS4", "h4", "2024-03", 2, None),   # new
+        ("TS5", None, "2024-03", 3, "required"),  # already broken: first rule wins
+    ], schema).withColumns({"_rule_column": F.lit(None).cast("string"), "_rule_value": F.lit(None).cast("string")})
+    got = with_resent_marked(batch, COMPLAINTS, earlier).select("complaint_id", "_period", "_rule", "_rule_value")
+    expected = spark.createDataFrame([
+        ("TS1", "2024-02", "resent", "2024-01"), ("TS2", "2024-02", None, None), ("TS3", "2024-02", None, None),
+        ("TS3", "2024-03", "resent", "2024-02"), ("TS4", "2024-03", None, None), ("TS5", "2024-03", "required", None),
+    ], "complaint_id string, _period string, _rule string, _rule_value string")
+    assert_df_equality(got, expected, ignore_row_order=True, ignore_nullable=True)
+    assert with_resent_marked(batch, POWER, earlier) is batch  # monthly readings repeat keys by design
 
 
 def test_enterprise_link_is_noop_without_spine(spark):

@@ -23,6 +23,16 @@ app = typer.Typer(
 )
 superset_app = typer.Typer(help="Run the Superset server that shows the dashboards.", no_args_is_help=True)
 app.add_typer(superset_app, name="superset")
+
+
+def _register_subcommands() -> None:
+    """Verbs that live beside the package they drive (their own Typer apps)."""
+    from creditlake.mediation.cli import app as mediation_app
+
+    app.add_typer(mediation_app, name="mediate")
+
+
+_register_subcommands()
 # soft_wrap: paths and URLs stay on one line when the output is not a terminal.
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)

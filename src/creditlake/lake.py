@@ -14,18 +14,18 @@ def replace_slice(
     df,
     layer: str,
     table: str,
-    where: dict[str, str],
+    where: dict[str, str | list[str]],
     partition_by: list[str] | None = None,
     settings: Settings | None = None,
 ) -> None:
-    """Atomically replace the rows of `layer.table` matching `where` (column = value) with `df`.
+    """Atomically replace the rows of `layer.table` matching `where` (column = value, or IN a list) with `df`.
 
     One Delta commit: a rerun of the same slice rewrites the same rows, so reruns never duplicate,
     and a write killed half-way leaves the previous version, which the next run replaces.
     """
     settings = settings or get_settings()
     path = table_path(layer, table, settings)
-    predicate = " AND ".join(f"{col} = {sql_literal(val)}" for col, val in where.items())
+    predicate = " AND ".join(_condition(col, val) for col, val in where.items())
     writer = df.write.format("delta").option("mergeSchema", "true")
     if (path / "_delta_log").is_dir():
         writer = writer.mode("overwrite").option("replaceWhere", predicate)
@@ -36,6 +36,14 @@ def replace_slice(
     writer.save(str(path))
     spark = df.sparkSession
     spark.sql(f"CREATE TABLE IF NOT EXISTS {layer}.{table} USING delta LOCATION '{path}'")
+
+
+def _condition(col: str, value: str | list[str]) -> str:
+    if isinstance(value, str):
+        return f"{col} = {sql_literal(value)}"
+    if not value:
+        raise ValueError(f"empty list of values for {col}")
+    return f"{col} IN ({', '.join(sql_literal(v) for v in value)})"
 
 
 def read_table(spark, layer: str, table: str, settings: Settings | None = None):

@@ -70,31 +70,79 @@ def _column_rules(col: Column) -> list[tuple[str, str]]:
 
 
 def with_rule_violations(df, dataset: Dataset):
-    """Add `_rule`, `_rule_column` and `_rule_value`: the first rule the row breaks (null when it breaks none)."""
+    """Add `_rule`, `_rule_column` and `_rule_value`: the first rule the row breaks (null when it breaks none).
+
+    Each rule's SQL appears once in the plan (an array of the broken rules, first element taken), which keeps
+    the generated code small enough for Spark to compile quickly even for wide datasets.
+    """
     from pyspark.sql import functions as F
 
-    rule, column, value = F.lit(None).cast("string"), F.lit(None).cast("string"), F.lit(None).cast("string")
-    # Built back to front so the first rule in catalogue order wins.
-    for col in reversed(dataset.columns):
-        for name, broken in reversed(_column_rules(col)):
-            hit = F.coalesce(F.expr(broken), F.lit(False))
-            rule = F.when(hit, F.lit(name)).otherwise(rule)
-            column = F.when(hit, F.lit(col.name)).otherwise(column)
-            value = F.when(hit, F.col(col.name)).otherwise(value)
-    return df.withColumn("_rule", rule).withColumn("_rule_column", column).withColumn("_rule_value", value)
+    checks = [
+        F.when(F.coalesce(F.expr(broken), F.lit(False)),
+               F.struct(F.lit(name).alias("rule"), F.lit(col.name).alias("column"),
+                        F.col(col.name).cast("string").alias("value")))
+        for col in dataset.columns for name, broken in _column_rules(col)
+    ]
+    if not checks:
+        return df.withColumns({c: F.lit(None).cast("string") for c in ("_rule", "_rule_column", "_rule_value")})
+    first = F.get(F.filter(F.array(*checks), lambda x: x.isNotNull()), 0)  # null when nothing is broken
+    df = df.withColumn("_first_broken", first)
+    return df.withColumns({
+        "_rule": F.col("_first_broken.rule"), "_rule_column": F.col("_first_broken.column"),
+        "_rule_value": F.col("_first_broken.value"),
+    }).drop("_first_broken")
+
+
+def _mark(df, hit, rule: str, column, value):
+    """Set the row's rule (with column and value) where `hit` and no earlier rule is broken."""
+    from pyspark.sql import functions as F
+
+    hit = F.col("_rule").isNull() & hit
+    return (
+        df.withColumn("_rule_column", F.when(hit, column).otherwise(F.col("_rule_column")))
+        .withColumn("_rule_value", F.when(hit, value).otherwise(F.col("_rule_value")))
+        .withColumn("_rule", F.when(hit, F.lit(rule)).otherwise(F.col("_rule")))
+    )
 
 
 def with_duplicates_marked(df, dataset: Dataset):
-    """Mark later copies of a unique key within the delivery as `duplicate` (the first in file order is kept)."""
+    """Mark later copies of a unique key within one delivery as `duplicate` (the first in file order is kept)."""
     from pyspark.sql import Window, functions as F
 
-    w = Window.partitionBy(*[F.trim(F.col(c)) for c in dataset.unique]).orderBy("_row_number")
-    dup = F.col("_rule").isNull() & (F.row_number().over(w) > 1)
-    return (
-        df.withColumn("_rule_column", F.when(dup, F.lit(",".join(dataset.unique))).otherwise(F.col("_rule_column")))
-        .withColumn("_rule_value", F.when(dup, F.lit(None).cast("string")).otherwise(F.col("_rule_value")))
-        .withColumn("_rule", F.when(dup, F.lit("duplicate")).otherwise(F.col("_rule")))
-    )
+    w = Window.partitionBy("_period", *[F.trim(F.col(c)) for c in dataset.unique]).orderBy("_row_number")
+    return _mark(df, F.row_number().over(w) > 1, "duplicate", F.lit(",".join(dataset.unique)),
+                 F.lit(None).cast("string"))
+
+
+RESENDABLE = ("event", "daily")  # datasets whose records happen once: a copy in a later month is a resend
+
+
+def with_resent_marked(df, dataset: Dataset, earlier=None):
+    """Mark `resent`: an event record (same key, same content) already delivered in an earlier month.
+
+    `earlier` holds the months loaded before (silver rows with `_period` and `_record_hash`). Periodic datasets
+    (monthly readings, yearly reports, snapshots) legitimately repeat keys, so only event datasets are checked;
+    a changed record under the same key is a correction and is kept.
+    """
+    from pyspark.sql import Window, functions as F
+
+    if dataset.cadence not in RESENDABLE:
+        return df
+    keys = [F.trim(F.col(c)) for c in dataset.unique]
+    w = Window.partitionBy(*keys, "_record_hash")
+    hit = F.min("_period").over(w) < F.col("_period")
+    first = F.lit(None).cast("string")
+    if earlier is not None:
+        seen = earlier.groupBy(*[F.trim(F.col(c)).alias(f"_seen_{c}") for c in dataset.unique],
+                               F.col("_record_hash").alias("_seen_hash")).agg(F.min("_period").alias("_seen_period"))
+        cond = [df["_record_hash"] == seen["_seen_hash"]] + [
+            F.trim(df[c]) == seen[f"_seen_{c}"] for c in dataset.unique]
+        df = df.join(seen, cond, "left")
+        hit = hit | (F.col("_seen_period") < F.col("_period"))
+        first = F.col("_seen_period")
+    marked = _mark(df, hit, "resent", F.lit(",".join(dataset.unique)),
+                   F.coalesce(first, F.min("_period").over(w)))
+    return marked.drop(*[c for c in marked.columns if c.startswith("_seen_")])
 
 
 def with_enterprise_link(df, dataset: Dataset, enterprises):
@@ -106,13 +154,8 @@ def with_enterprise_link(df, dataset: Dataset, enterprises):
     key = dataset.links_to_enterprise
     known = enterprises.select(F.col("uscc").alias("_known_uscc")).distinct().withColumn("_is_known", F.lit(True))
     joined = df.join(F.broadcast(known), F.trim(df[key]) == known["_known_uscc"], "left")
-    bad = F.col("_rule").isNull() & F.col("_is_known").isNull()
-    return (
-        joined.withColumn("_rule_column", F.when(bad, F.lit(key)).otherwise(F.col("_rule_column")))
-        .withColumn("_rule_value", F.when(bad, F.col(key)).otherwise(F.col("_rule_value")))
-        .withColumn("_rule", F.when(bad, F.lit("unknown_enterprise")).otherwise(F.col("_rule")))
-        .drop("_known_uscc", "_is_known")
-    )
+    marked = _mark(joined, F.col("_is_known").isNull(), "unknown_enterprise", F.lit(key), F.col(key))
+    return marked.drop("_known_uscc", "_is_known")
 
 
 def with_typed_columns(df, dataset: Dataset):

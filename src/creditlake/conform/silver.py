@@ -6,7 +6,9 @@ import logging
 from dataclasses import dataclass
 
 from creditlake.catalogue import Catalogue, table_name
-from creditlake.conform.rules import with_duplicates_marked, with_enterprise_link, with_rule_violations, with_typed_columns
+from creditlake.conform.rules import (
+    with_duplicates_marked, with_enterprise_link, with_resent_marked, with_rule_violations, with_typed_columns,
+)
 from creditlake.ingest.bronze import LINEAGE
 from creditlake.lake import read_table, replace_slice
 from creditlake.settings import Settings
@@ -25,11 +27,15 @@ class SilverResult:
     examples: list[str]  # "file: row N: rule (column = value)" for the first quarantined rows
 
 
-def split_checked(df, dataset, enterprises=None):
-    """Pure: bronze rows -> rows with their first broken rule (null = good). Order: columns, duplicates, link."""
+def split_checked(df, dataset, enterprises=None, earlier=None):
+    """Pure: bronze rows -> rows with their first broken rule (null = good).
+
+    Order: columns, duplicates within the delivery, resent from an earlier month, link to a known enterprise.
+    """
     return (
         df.transform(lambda x: with_rule_violations(x, dataset))
         .transform(lambda x: with_duplicates_marked(x, dataset))
+        .transform(lambda x: with_resent_marked(x, dataset, earlier))
         .transform(lambda x: with_enterprise_link(x, dataset, enterprises))
     )
 
@@ -56,42 +62,55 @@ def silver_rows(checked, dataset):
 
 
 def build_silver(spark, settings: Settings, catalogue: Catalogue, periods: list[str],
-                 sources: list[str] | None = None) -> list[SilverResult]:
-    """Conform every bronze delivery of `periods`; the enterprise spine first, so the others can link to it."""
+                 sources: list[str] | None = None, datasets: list[str] | None = None,
+                 on_dataset=None) -> list[SilverResult]:
+    """Conform the bronze months `periods` of every dataset; the enterprise spine first, so the others link to it.
+
+    One pass and one commit per dataset for all months (silver, then quarantine): a rerun replaces the same
+    slices, so it changes nothing, and a run killed between the two commits is completed by the next.
+    """
     from pyspark.sql import functions as F
 
     ordered = sorted(catalogue.datasets(), key=lambda sd: (sd[0].code, sd[1].code) != ENTERPRISE_SPINE)
     results = []
     for source, dataset in ordered:
-        if sources and source.code not in sources:
+        name = f"{source.code}/{dataset.code}"
+        if (sources and source.code not in sources) or (datasets and name not in datasets):
             continue
         table = table_name(source.code, dataset.code)
         bronze = read_table(spark, "bronze", table, settings)
         if bronze is None:
             continue
-        for period in periods:
-            rows = bronze.where(F.col("_period") == period)
-            spine = None
-            if dataset.links_to_enterprise:
-                spine = read_table(spark, "silver", table_name(*ENTERPRISE_SPINE), settings)
-                spine = spine.where(F.col("_period") <= period) if spine is not None else None
-            checked = split_checked(rows, dataset, spine).persist()
-            counts = {r["_rule"]: r["n"] for r in checked.groupBy("_rule").agg(F.count("*").alias("n")).collect()}
-            landed = sum(counts.values())
-            if landed == 0:
-                checked.unpersist()
-                continue
-            where = {"_period": period}
-            replace_slice(silver_rows(checked, dataset), "silver", table, where, partition_by=["_period"],
-                          settings=settings)
-            replace_slice(quarantine_rows(checked), "ops", "quarantine",
-                          {"source": source.code, "dataset": dataset.code, "period": period}, settings=settings)
-            by_rule = {k: v for k, v in counts.items() if k is not None}
-            examples = [f"{r.file}: row {r.row_number}: {r.rule} ({r.column} = {r.value})"
-                        for r in quarantine_rows(checked).orderBy("row_number").take(3)] if by_rule else []
-            results.append(SilverResult(f"{source.code}/{dataset.code}/{period}", landed,
-                                        counts.get(None, 0), sum(by_rule.values()), by_rule, examples))
+        if on_dataset:
+            on_dataset(name)
+        spine = read_table(spark, "silver", table_name(*ENTERPRISE_SPINE), settings) \
+            if dataset.links_to_enterprise else None
+        current = read_table(spark, "silver", table, settings)
+        earlier = current.where(~F.col("_period").isin(periods)) if current is not None else None
+        checked = split_checked(bronze.where(F.col("_period").isin(periods)), dataset, spine, earlier).persist()
+        counts: dict[str, dict[str | None, int]] = {}
+        for r in checked.groupBy("_period", "_rule").agg(F.count("*").alias("n")).collect():
+            counts.setdefault(r["_period"], {})[r["_rule"]] = r["n"]
+        if not counts:
             checked.unpersist()
-            log.info("silver %s/%s/%s: %d loaded, %d quarantined %s", source.code, dataset.code, period,
-                     counts.get(None, 0), sum(by_rule.values()), by_rule)
+            continue
+        done = sorted(counts)
+        replace_slice(silver_rows(checked, dataset), "silver", table, {"_period": done}, partition_by=["_period"],
+                      settings=settings)
+        replace_slice(quarantine_rows(checked), "ops", "quarantine",
+                      {"source": source.code, "dataset": dataset.code, "period": done}, settings=settings)
+        examples: dict[str, list[str]] = {}
+        if any(k is not None for c in counts.values() for k in c):
+            first = quarantine_rows(checked).orderBy("period", "row_number").groupBy("period").agg(
+                F.slice(F.collect_list(F.format_string("%s: row %d: %s (%s = %s)", "file", "row_number", "rule",
+                                                       "column", "value")), 1, 3).alias("examples"))
+            examples = {r["period"]: list(r["examples"]) for r in first.collect()}
+        checked.unpersist()
+        for period in done:
+            c = counts[period]
+            by_rule = {k: v for k, v in c.items() if k is not None}
+            results.append(SilverResult(f"{name}/{period}", sum(c.values()), c.get(None, 0),
+                                        sum(by_rule.values()), by_rule, examples.get(period, [])))
+            log.info("silver %s/%s: %d loaded, %d quarantined %s", name, period, c.get(None, 0),
+                     sum(by_rule.values()), by_rule)
     return results

@@ -196,8 +196,12 @@ def returned_mail(world: World, period: str, n: int, rng: random.Random) -> Rows
 
 
 def complaints(world: World, period: str, n: int, rng: random.Random) -> Rows:
-    """12315 complaints: Poisson by industry, with planted surges."""
+    """12315 complaints: Poisson by industry, with planted surges; category, narrative, amount and status from
+    complaint_text, drawn from the period's complaint stream (not `rng`) so samr/mediation_cases replays them."""
+    from creditlake.generate.complaint_text import complaint_stream, complaint_values, draw_complaint
+
     lo = first_day(period)
+    rng = complaint_stream(world.enterprises[0].uscc if world.enterprises else "", period)
     for e in world.alive_in(period):
         rate = COMPLAINT_RATE.get(e.industry, 0.005) * (1.3 if lo.month in (1, 2, 11, 12) else 1.0)
         if period in e.surges:
@@ -205,9 +209,9 @@ def complaints(world: World, period: str, n: int, rng: random.Random) -> Rows:
         count = _poisson(rng, rate)
         for k in range(count):
             received = _day_in(period, rng)
+            closed = min(received + timedelta(days=rng.randint(3, 30)), last_day(period))
             yield e, {"complaint_id": f"TS{lo:%Y%m}{e.index:07d}{k:02d}", "received_on": received.isoformat(),
-                      "kind": "投诉", "closed_on": min(received + timedelta(days=rng.randint(3, 30)),
-                                                       last_day(period)).isoformat()}
+                      "kind": "投诉", **complaint_values(draw_complaint(rng, e.industry, received), received, closed)}
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
@@ -236,3 +240,16 @@ MODELS: dict[tuple[str, str], Model] = {
     ("tax", "non_filing"): tax_non_filing,
     ("hrss", "social_insurance"): social_insurance,
 }
+
+
+def mediation_cases(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    """12315 mediation records: the period's complaints (replayed from their stream) whose status is a mediation
+    outcome, with the settlement and the articles the mediator cited (planted truth: complaint_text.SCENARIOS)."""
+    from creditlake.generate.complaint_text import MEDIATION_OUTCOMES, mediation_values
+
+    for e, c in complaints(world, period, n, rng):
+        if c["status"] in MEDIATION_OUTCOMES:
+            yield e, mediation_values(c["complaint_id"], c["_complaint"], c["closed_on"])
+
+
+MODELS[("samr", "mediation_cases")] = mediation_cases

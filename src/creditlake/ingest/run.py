@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from functools import reduce
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,31 +29,29 @@ class IngestResult:
     reason: str | None = None
 
 
-def _already_loaded(spark, settings: Settings, d: Delivery, delivery_id: str) -> bool:
+def _loaded_ids(spark, settings: Settings) -> set[tuple[str, str, str, str]]:
+    """(source, dataset, period, delivery id) of every delivery loaded so far: read once per run."""
     log_df = read_table(spark, "ops", DELIVERIES, settings)
     if log_df is None:
-        return False
-    hit = log_df.where(
-        (log_df.source == d.source) & (log_df.dataset == d.dataset) & (log_df.period == d.period)
-        & (log_df.delivery_id == delivery_id) & (log_df.status == "loaded")
-    )
-    return not hit.isEmpty()
+        return set()
+    rows = log_df.where(log_df.status == "loaded").select("source", "dataset", "period", "delivery_id").collect()
+    return {tuple(r) for r in rows}
 
 
-def _record(spark, settings: Settings, d: Delivery, **fields) -> None:
-    from pyspark.sql import types as T
+LOG_SCHEMA = ("source string, dataset string, period string, delivery_id string, file string, declared bigint, "
+              "landed bigint, status string, reason string, recorded_at timestamp")
 
-    schema = T.StructType([
-        T.StructField("source", T.StringType()), T.StructField("dataset", T.StringType()),
-        T.StructField("period", T.StringType()), T.StructField("delivery_id", T.StringType()),
-        T.StructField("file", T.StringType()), T.StructField("declared", T.LongType()),
-        T.StructField("landed", T.LongType()), T.StructField("status", T.StringType()),
-        T.StructField("reason", T.StringType()), T.StructField("recorded_at", T.TimestampType()),
-    ])
-    row = {"source": d.source, "dataset": d.dataset, "period": d.period, "recorded_at": datetime.now(timezone.utc)}
-    row.update(fields)
-    df = spark.createDataFrame([tuple(row.get(f.name) for f in schema.fields)], schema)
-    replace_slice(df, "ops", DELIVERIES, {"source": d.source, "dataset": d.dataset, "period": d.period},
+
+def _record(spark, settings: Settings, source: str, dataset: str, entries: list[dict]) -> None:
+    """Replace the log rows of these deliveries (one commit per dataset)."""
+    if not entries:
+        return
+    now = datetime.now(timezone.utc)
+    fields = [f.split()[0] for f in LOG_SCHEMA.split(", ")]
+    rows = [tuple({"source": source, "dataset": dataset, "recorded_at": now, **e}.get(f) for f in fields)
+            for e in entries]
+    replace_slice(spark.createDataFrame(rows, LOG_SCHEMA), "ops", DELIVERIES,
+                  {"source": source, "dataset": dataset, "period": sorted({e["period"] for e in entries})},
                   settings=settings)
 
 
@@ -78,39 +77,57 @@ def _rejected_counts(folder: Path) -> tuple[int | None, int]:
 
 
 def ingest_bronze(spark, settings: Settings, catalogue: Catalogue, landing: Path,
-                  periods: list[str] | None = None, sources: list[str] | None = None) -> list[IngestResult]:
-    """Land every delivery of the given periods (and sources) in bronze; one bad delivery stops nothing else."""
+                  periods: list[str] | None = None, sources: list[str] | None = None,
+                  datasets: list[str] | None = None, on_dataset=None) -> list[IngestResult]:
+    """Land every delivery of the given periods (and sources) in bronze; one bad delivery stops nothing else.
+
+    One Delta commit per dataset for all its new months (the bronze slice first, then the delivery log), so a
+    run killed between the two rewrites the same slice next time: bronze never holds a delivery twice.
+    `datasets` narrows to "source/dataset" names; `on_dataset(name)` reports progress.
+    """
     key = load_key(settings)
+    loaded = _loaded_ids(spark, settings)
     results = []
+    groups: dict[tuple[str, str], list[Delivery]] = {}
     for d in find_deliveries(landing, catalogue, periods):
-        if sources and d.source not in sources:
+        if (sources and d.source not in sources) or (datasets and f"{d.source}/{d.dataset}" not in datasets):
             continue
-        dataset = catalogue.dataset(d.source, d.dataset)
-        try:
-            checked = check_delivery(d, dataset)
-        except DeliveryRejected as exc:
-            reason = str(exc)
-            log.error("rejected delivery %s: %s", d.key, reason)
-            _quarantine_files(settings, d, reason)
-            declared, landed = _rejected_counts(d.folder)
-            _record(spark, settings, d, delivery_id=None, file=d.key, declared=declared, landed=landed,
-                    status="rejected", reason=reason)
-            results.append(IngestResult(d.key, "rejected", landed, reason))
-            continue
-        if _already_loaded(spark, settings, d, checked.delivery_id):
-            results.append(IngestResult(d.key, "skipped", checked.landed_rows, "already loaded"))
-            continue
-        df = (
-            read_delivery(spark, checked, dataset)
-            .transform(lambda x: with_pseudonyms(x, dataset, key))
-            .transform(lambda x: with_lineage(x, checked, dataset))
-        )
-        replace_slice(df, "bronze", table_name(d.source, d.dataset), {"_period": d.period}, partition_by=["_period"],
-                      settings=settings)
-        _record(spark, settings, d, delivery_id=checked.delivery_id, file=f"{d.key}/{checked.file.name}",
-                declared=checked.declared_rows, landed=checked.landed_rows, status="loaded", reason=None)
-        results.append(IngestResult(d.key, "loaded", checked.landed_rows))
-        log.info("bronze %s: %d rows", d.key, checked.landed_rows)
+        groups.setdefault((d.source, d.dataset), []).append(d)
+    for (source, code), deliveries in groups.items():
+        if on_dataset:
+            on_dataset(f"{source}/{code}")
+        dataset = catalogue.dataset(source, code)
+        frames, entries = [], []
+        for d in deliveries:
+            try:
+                checked = check_delivery(d, dataset)
+            except DeliveryRejected as exc:
+                reason = str(exc)
+                log.error("rejected delivery %s: %s", d.key, reason)
+                _quarantine_files(settings, d, reason)
+                declared, landed = _rejected_counts(d.folder)
+                entries.append({"period": d.period, "delivery_id": None, "file": d.key, "declared": declared,
+                                "landed": landed, "status": "rejected", "reason": reason})
+                results.append(IngestResult(d.key, "rejected", landed, reason))
+                continue
+            if (d.source, d.dataset, d.period, checked.delivery_id) in loaded:
+                results.append(IngestResult(d.key, "skipped", checked.landed_rows, "already loaded"))
+                continue
+            frames.append(
+                read_delivery(spark, checked, dataset)
+                .transform(lambda x: with_pseudonyms(x, dataset, key))
+                .transform(lambda x, c=checked: with_lineage(x, c, dataset))
+            )
+            entries.append({"period": d.period, "delivery_id": checked.delivery_id,
+                            "file": f"{d.key}/{checked.file.name}", "declared": checked.declared_rows,
+                            "landed": checked.landed_rows, "status": "loaded", "reason": None})
+            results.append(IngestResult(d.key, "loaded", checked.landed_rows))
+        if frames:
+            new_periods = sorted({e["period"] for e in entries if e["status"] == "loaded"})
+            replace_slice(reduce(lambda a, b: a.unionByName(b), frames), "bronze", table_name(source, code),
+                          {"_period": new_periods}, partition_by=["_period"], settings=settings)
+        _record(spark, settings, source, code, entries)
+        log.info("bronze %s/%s: %d deliveries loaded", source, code, len(frames))
     return results
 
 

@@ -6,7 +6,8 @@ import sys
 import pytest
 
 COMMANDS = [[], ["generate"], ["ingest"], ["run"], ["accounting"], ["report"], ["publish"], ["jars"], ["demo"],
-            ["superset"], ["superset", "start"], ["superset", "stop"], ["mediate"], ["mediate", "index"]]
+            ["superset"], ["superset", "start"], ["superset", "stop"], ["mediate"], ["mediate", "index"],
+            ["ledger"], ["ledger", "verify"], ["ledger", "prove"], ["ledger", "checkpoint"], ["ledger", "show"]]
 
 
 def _cli(*args, **kw):

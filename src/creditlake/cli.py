@@ -27,9 +27,11 @@ app.add_typer(superset_app, name="superset")
 
 def _register_subcommands() -> None:
     """Verbs that live beside the package they drive (their own Typer apps)."""
+    from creditlake.ledger.cli import app as ledger_app
     from creditlake.mediation.cli import app as mediation_app
 
     app.add_typer(mediation_app, name="mediate")
+    app.add_typer(ledger_app, name="ledger")
 
 
 _register_subcommands()

@@ -17,6 +17,13 @@ deregistrations as (
     from events
     where event_type = '注销'
     group by enterprise_id
+),
+
+changes as (
+    select enterprise_id, max(event_date) as last_changed_on
+    from events
+    where event_type = '变更'
+    group by enterprise_id
 )
 
 select
@@ -26,7 +33,12 @@ select
     latest.industry_code,
     latest.established_on,
     latest.registered_capital_10k_cny,
+    latest.address,
+    latest.legal_rep_pseudonym,
+    latest.contact_phone_pseudonym,
+    changes.last_changed_on,
     deregistrations.deregistered_on
 from latest
 left join deregistrations on latest.enterprise_id = deregistrations.enterprise_id
+left join changes on latest.enterprise_id = changes.enterprise_id
 where latest.recency = 1

@@ -12,7 +12,7 @@ divisions as (
 ),
 
 months as (
-    select distinct month, month_start, month_end from consumption
+    select * from {{ ref('int_months') }}
 ),
 
 stock as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('power', 'power__consumption') }}
+    select * from {{ silver_source('power', 'power__consumption') }}
 ),
 
 renamed as (
@@ -7,10 +7,11 @@ renamed as (
         account_no as account_id,
         uscc as enterprise_id,
         period as month,
-        to_date(concat(period, '-01')) as month_start,
-        last_day(to_date(concat(period, '-01'))) as month_end,
         kwh,
-        read_date as read_on
+        read_date as read_on,
+        _period as period,
+        _row_number as source_row_number,
+        _delivery_id as delivery_id
     from source
 )
 

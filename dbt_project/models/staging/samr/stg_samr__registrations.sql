@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('samr', 'samr__registrations') }}
+    select * from {{ silver_source('samr', 'samr__registrations') }}
 ),
 
 renamed as (
@@ -12,6 +12,9 @@ renamed as (
         industry_code,
         established_date as established_on,
         registered_capital as registered_capital_10k_cny,
+        address as address,
+        legal_rep_name as legal_rep_pseudonym,
+        contact_phone as contact_phone_pseudonym,
         _period as period,
         _row_number as source_row_number,
         _delivery_id as delivery_id

@@ -1,0 +1,9 @@
+-- Official mail returned undelivered, one row per record (a record delivered again with new content: the latest version wins).
+with ranked as (
+    select *, row_number() over (partition by mail_id order by period desc, source_row_number desc) as recency
+    from {{ ref('stg_post__returned_mail') }}
+)
+
+select * except (recency, source_row_number, delivery_id)
+from ranked
+where recency = 1

@@ -1,0 +1,38 @@
+-- Utility use per enterprise, month and utility. Power rows name the enterprise; water and gas readings are keyed
+-- by account and reach the enterprise through the utility's account register (catalogue: links_via).
+with power as (
+    select enterprise_id, month, 'power' as utility, kwh as quantity, 'kWh' as unit
+    from {{ ref('stg_power__consumption') }}
+),
+
+water as (
+    select accounts.enterprise_id, readings.month, 'water' as utility, readings.m3 as quantity, 'm3' as unit
+    from {{ ref('stg_water__consumption') }} as readings
+    inner join {{ ref('int_utility_accounts') }} as accounts
+        on accounts.account_id = readings.account_id and accounts.utility = 'water'
+),
+
+gas as (
+    select accounts.enterprise_id, readings.month, 'gas' as utility, readings.m3 as quantity, 'm3' as unit
+    from {{ ref('stg_gas__consumption') }} as readings
+    inner join {{ ref('int_utility_accounts') }} as accounts
+        on accounts.account_id = readings.account_id and accounts.utility = 'gas'
+),
+
+unioned as (
+    select * from power
+    union all
+    select * from water
+    union all
+    select * from gas
+)
+
+select
+    enterprise_id,
+    month,
+    utility,
+    unit,
+    cast(sum(quantity) as double) as quantity,
+    count(*) as accounts_read
+from unioned
+group by enterprise_id, month, utility, unit

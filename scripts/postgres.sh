@@ -21,10 +21,11 @@ DO $$ BEGIN
     CREATE ROLE creditlake LOGIN PASSWORD 'creditlake';
   END IF;
 END $$;
+ALTER ROLE creditlake CREATEDB;
 SQL
-for db in creditlake creditlake_test; do
+for db in creditlake creditlake_test creditlake_airflow; do
   if ! as_postgres psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1; then
     as_postgres createdb -O creditlake "$db"
   fi
 done
-echo "==> PostgreSQL $version on 127.0.0.1:5432 (role creditlake, databases creditlake, creditlake_test)"
+echo "==> PostgreSQL $version on 127.0.0.1:5432 (role creditlake, databases creditlake, creditlake_test, creditlake_airflow)"

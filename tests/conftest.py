@@ -16,6 +16,8 @@ os.environ["CREDITLAKE_HOME"] = str(_HOME)
 os.environ.setdefault("CREDITLAKE_SHUFFLE_PARTITIONS", "2")
 os.environ.pop("CREDITLAKE_SERVING_URL", None)
 
+from creditlake.pipeline import GOLD_INPUTS  # noqa: E402  (after the environment is set)
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -25,6 +27,21 @@ def _free_port() -> int:
 
 # Never a Superset already running on 8088 (the demo's): a server of this test run only.
 os.environ["CREDITLAKE_SUPERSET_PORT"] = str(_free_port())
+os.environ["CREDITLAKE_AIRFLOW_PORT"] = str(_free_port())
+
+
+def _airflow_database() -> str:
+    """A fresh PostgreSQL database for this run's Airflow metadata (scheduler and backfills need more than
+    SQLite); scripts/postgres.sh gives the creditlake role CREATEDB."""
+    import psycopg
+
+    name = f"creditlake_airflow_{_HOME.name.rsplit('-', 1)[-1].lower()}"
+    with psycopg.connect("postgresql://creditlake:creditlake@127.0.0.1:5432/postgres", autocommit=True) as con:
+        con.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://creditlake:creditlake@127.0.0.1:5432/{name}"
+
+
+os.environ["CREDITLAKE_AIRFLOW_DB_URL"] = _airflow_database()
 # Airflow reads its configuration once, at first import: point it at this home before any test imports it.
 from creditlake.airflow_runner import apply_env  # noqa: E402
 
@@ -35,8 +52,9 @@ logging.getLogger("py4j").setLevel(logging.WARNING)
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
-SLICE = {"enterprises": 150, "start": "2024-01", "end": "2024-03", "seed": 7, "fault_rate": 0.02,
-         "only": ["samr/registrations", "power/consumption"]}
+# The tests' landing zone: every dataset the gold models read, small enough for 2 cores.
+SLICE = {"enterprises": 300, "start": "2024-01", "end": "2024-03", "seed": 7, "fault_rate": 0.02,
+         "only": list(GOLD_INPUTS)}
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,9 @@ import pytest
 
 COMMANDS = [[], ["generate"], ["ingest"], ["run"], ["accounting"], ["report"], ["publish"], ["jars"], ["demo"],
             ["superset"], ["superset", "start"], ["superset", "stop"], ["mediate"], ["mediate", "index"],
-            ["ledger"], ["ledger", "verify"], ["ledger", "prove"], ["ledger", "checkpoint"], ["ledger", "show"]]
+            ["ledger"], ["ledger", "verify"], ["ledger", "prove"], ["ledger", "checkpoint"], ["ledger", "show"],
+            ["lost-contact"], ["profile"], ["restricted"],
+            ["backfill"], ["airflow"], ["airflow", "start"], ["airflow", "stop"]]
 
 
 def _cli(*args, **kw):

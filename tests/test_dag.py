@@ -12,9 +12,12 @@ def test_dagbag_imports_without_errors(airflow_db):
     assert bag.import_errors == {}
     dag = bag.get_dag("creditlake_monthly")
     assert dag is not None and "creditlake" in dag.tags
-    assert [t.task_id for t in dag.topological_sort()] == ["ingest", "silver", "quality", "gold", "publish", "report"]
+    assert [t.task_id for t in dag.topological_sort()] == [
+        "plan", "ingest", "silver", "quality", "gold", "publish", "report"]
     for t in dag.tasks:
         assert t.owner == "creditlake" and t.retries >= 1 and t.doc_md, t.task_id
+        assert t.execution_timeout is not None and t.on_failure_callback, t.task_id
+    assert "Mapped" in type(dag.get_task("ingest")).__name__  # one task per source
     assert dag.doc_md and "月度" in dag.doc_md
 
 

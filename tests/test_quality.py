@@ -17,14 +17,24 @@ def test_generated_suites_are_in_sync_with_the_catalogue():
 
 def test_suite_passes_on_good_rows_and_fails_on_a_planted_bad_row(spark):
     rows = [("GZ1", "91350100M000100Y43", "2024-01", 10.0), ("GZ2", "91110000600037341L", "2024-01", 0.0)]
-    df = spark.createDataFrame(rows, "account_no string, uscc string, period string, kwh double").withColumn(
-        "read_date", F.lit(None).cast("date"))
+    df = spark.createDataFrame(rows, "account_no string, uscc string, period string, kwh double").withColumns(
+        {"read_date": F.lit(None).cast("date"), "_period": F.lit("2024-01")})
     suite = load_suite("silver.power__consumption")
     assert validate(df, suite).success
-    bad = df.union(spark.createDataFrame([("GZ3", "91350100M000100Y43", "2024-01", -1.0, None)], df.schema))
+    bad = df.union(spark.createDataFrame([("GZ3", "91350100M000100Y43", "2024-01", -1.0, None, "2024-01")], df.schema))
     result = validate(bad, suite)
     assert not result.success
     assert any("kwh" in f for f in result.failed)
+
+
+def test_single_key_datasets_are_unique_per_delivery(spark):
+    """A one-column key (complaint id) is checked with the delivery month, and a repeat inside a month fails."""
+    suite = load_suite("silver.samr__complaints_12315")
+    unique = {"name": "unique", "expectations": [e for e in suite["expectations"]
+                                               if e["type"] == "expect_compound_columns_to_be_unique"]}
+    df = spark.createDataFrame([("TS1", "2024-01"), ("TS1", "2024-02")], "complaint_id string, _period string")
+    assert validate(df, unique).success
+    assert not validate(df.union(df.limit(1)), unique).success
 
 
 def test_hand_written_invariants_join_the_generated_suite(spark):

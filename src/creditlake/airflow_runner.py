@@ -19,11 +19,16 @@ def airflow_env(settings: Settings | None = None) -> dict[str, str]:
     """Environment variables that point Airflow at this lake's home; nothing outside CREDITLAKE_HOME is touched."""
     settings = settings or get_settings()
     home = settings.airflow
+    db = settings.airflow_db_url or f"sqlite:///{home / 'airflow.db'}"
+    extra = {}
+    if db.startswith("postgresql+psycopg://"):
+        extra["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = db  # psycopg 3 is async too: no asyncpg needed
     return {
+        **extra,
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db,
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(settings.logs / "airflow"),
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
         "AIRFLOW__API__HOST": "127.0.0.1",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,9 @@ app = typer.Typer(
 )
 superset_app = typer.Typer(help="Run the Superset server that shows the dashboards.", no_args_is_help=True)
 app.add_typer(superset_app, name="superset")
+airflow_app = typer.Typer(help="Run Airflow's scheduler, DAG processor and API server (UI) for this lake.",
+                          no_args_is_help=True)
+app.add_typer(airflow_app, name="airflow")
 
 
 def _register_subcommands() -> None:
@@ -39,8 +43,6 @@ _register_subcommands()
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
-# What `demo` generates and runs: the datasets the gold marts use so far.
-SLICE_DATASETS = ("samr/registrations", "power/consumption")
 
 Month = Annotated[str, typer.Option(help="Month, YYYY-MM.", metavar="YYYY-MM")]
 
@@ -135,6 +137,8 @@ def run(
     landing: Annotated[Path, typer.Option(help="Landing folder.")],
     start: Month,
     end: Month,
+    datasets: Annotated[Optional[list[str]], typer.Option(
+        "--dataset", help="Only this source/dataset (repeatable); default: every catalogued dataset delivered.")] = None,
 ) -> None:
     """Run every stage in-process, in order: ingest, silver, quality, gold (dbt), publish, report."""
     from creditlake.pipeline import run_all
@@ -147,7 +151,7 @@ def run(
         state.update(t=time.monotonic(), name=name)
         console.print(f"[cyan]→[/] {name}")
 
-    summary = run_all(landing, start, end, on_stage=on_stage)
+    summary = run_all(landing, start, end, on_stage=on_stage, datasets=datasets)
     on_stage("")
     out.print(f"report: {summary['report']}")
     out.print(f"serving: {get_settings().serving}")
@@ -219,10 +223,12 @@ def demo(
     from creditlake.superset import manage
 
     settings = get_settings()
+    from creditlake.pipeline import GOLD_INPUTS
+
     landing = settings.landing
-    if not (landing / "samr").is_dir():
+    if not (landing / "samr" / "mediation_cases").is_dir():
         done = _timed("generate")
-        generate_landing(landing, enterprises, start, end, seed=42, fault_rate=0.005, only=list(SLICE_DATASETS))
+        generate_landing(landing, enterprises, start, end, seed=42, fault_rate=0.005, only=list(GOLD_INPUTS))
         done(f"{enterprises} enterprises, {start}..{end} -> {landing}")
     done = _timed("airflow: creditlake_monthly")
     airflow_runner.run_dag_test("creditlake_monthly", {"landing": str(landing), "start": start, "end": end},
@@ -236,6 +242,7 @@ def demo(
     out.print("[bold]Where to look[/]")
     out.print(f"  Superset:  {url}/superset/dashboard/power-overview/  (login admin / {settings.superset_admin_password})")
     out.print(f"  Report:    {report_path}")
+    out.print("  Lists:     creditlake lost-contact --district 520102   ·   creditlake profile <统一社会信用代码>")
     out.print(f"  Lake:      {settings.lake}")
     out.print(f"  Serving:   {settings.serving}")
     out.print(f"  Logs:      {settings.logs}")
@@ -255,6 +262,172 @@ def superset_stop() -> None:
     from creditlake.superset import manage
 
     manage.stop(get_settings())
+
+
+@airflow_app.command("start")
+def airflow_start() -> None:
+    """Start the scheduler, DAG processor and API server on 127.0.0.1 (idempotent); print the UI and login."""
+    from creditlake import airflow_services
+
+    settings = get_settings()
+    done = _timed("airflow")
+    pids = airflow_services.start(settings)
+    done(", ".join(f"{k} pid {v}" for k, v in pids.items()))
+    password = airflow_services.admin_password(settings) or "(see the api-server log)"
+    out.print(f"Airflow UI: http://127.0.0.1:{settings.airflow_port}  (login admin / {password})")
+    out.print(f"Logs: {settings.logs}/airflow-*.log")
+
+
+@airflow_app.command("stop")
+def airflow_stop() -> None:
+    """Stop the Airflow services started by `airflow start` (and their running tasks)."""
+    from creditlake import airflow_services
+
+    stopped = airflow_services.stop(get_settings())
+    out.print("stopped: " + (", ".join(stopped) or "nothing was running"))
+
+
+@app.command()
+def backfill(
+    start: Month,
+    end: Month,
+    sources: Annotated[Optional[list[str]], typer.Option(
+        "--sources", help="Only these sources (catalogue codes, repeatable).")] = None,
+    landing: Annotated[Optional[Path], typer.Option(help="Landing folder (default: CREDITLAKE_HOME/landing).")] = None,
+) -> None:
+    """Backfill the months START..END through Airflow: a real backfill (one DAG run per month, in the metadata DB
+    and the UI), run by the scheduler; shows progress and ends with one line per month. Airflow's services are
+    started if they are not running (and left running: `creditlake airflow stop`)."""
+    from creditlake import airflow_services
+    from creditlake.airflow_runner import apply_env
+    from creditlake.catalogue import default_catalogue
+    from creditlake.periods import month_range
+
+    settings = get_settings()
+    months = month_range(start, end)
+    known = {s.code for s in default_catalogue().sources}
+    unknown = sorted(set(sources or []) - known)
+    if unknown:
+        raise ValueError(f"unknown source(s) {', '.join(unknown)} (see catalogue/)")
+    if landing is not None and not landing.is_dir():
+        raise FileNotFoundError(f"landing folder {landing} does not exist")
+    apply_env(settings)
+    os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"  # Airflow's own info lines stay in its logs
+    done = _timed("airflow scheduler")
+    airflow_services.start(settings)  # tasks need the API server (execution API) as well as the scheduler
+    done()
+    from creditlake.backfill import create, watch
+
+    backfill_id = create(settings, start, end, landing, sources)
+    console.print(f"[cyan]→[/] backfill {backfill_id}: {len(months)} month(s) {start}..{end} "
+                  f"(Airflow UI: Browse > Backfills, after `creditlake airflow start`)")
+
+    def show(runs) -> None:
+        line = "  ".join(f"{r.month} {r.state} {r.tasks_done}/{r.tasks_total}" for r in runs)
+        console.print(f"  [dim]{time.strftime('%H:%M:%S')}[/] {line}")
+
+    from creditlake.backfill import cancel
+
+    try:
+        runs = watch(backfill_id, on_change=show)
+    except KeyboardInterrupt:
+        cancel(backfill_id)
+        raise RuntimeError(f"backfill {backfill_id} cancelled (months already finished stay done)") from None
+    for r in runs:
+        took = f"{r.seconds:.0f} s" if r.seconds is not None else "-"
+        colour = "green" if r.state == "success" else "yellow" if r.state == "skipped" else "red"
+        out.print(f"[{colour}]{r.month}[/] {r.state:<8} tasks {r.tasks_done}/{r.tasks_total}  {took}"
+                  + (f"  ({r.note})" if r.note else ""))
+    if any(r.state == "failed" for r in runs):
+        raise RuntimeError(f"backfill {backfill_id}: some months failed; see {settings.logs}/airflow and "
+                           f"{settings.logs}/failures.jsonl")
+
+
+@app.command("lost-contact")
+def lost_contact(
+    district: Annotated[Optional[str], typer.Option(help="Only this division (GB/T 2260 code, e.g. 520102 南明区).")] = None,
+    csv_file: Annotated[Optional[Path], typer.Option("--csv", help="Also write the list to this CSV file (UTF-8).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Rows to print (the CSV has them all).")] = 50,
+) -> None:
+    """Print the point-to-point list of lost-contact enterprises (失联企业名单), highest priority first."""
+    from creditlake.analytics.lost_contact import COLUMNS, lost_contact_list, write_csv
+
+    rows = lost_contact_list(get_settings(), district)
+    table = Table(title=f"失联企业名单（{len(rows)} 户）", show_lines=False)
+    for header in ("优先级", "评分", "统一社会信用代码", "企业名称", "所属区县", "失联原因", "跟进状态"):
+        table.add_column(header, overflow="fold")
+    keys = [k for k, v in COLUMNS.items() if v in ("优先级", "评分", "统一社会信用代码", "企业名称", "所属区县",
+                                                   "失联原因", "跟进状态")]
+    for row in rows[:limit]:
+        table.add_row(*[str(row[k]) for k in keys])
+    out.print(table)
+    if len(rows) > limit:
+        out.print(f"… 另有 {len(rows) - limit} 户（--limit 或 --csv 查看全部）")
+    if csv_file:
+        console.print(f"[green]✓[/] {len(rows)} rows written to {write_csv(rows, csv_file)}")
+
+
+@app.command()
+def profile(
+    uscc: Annotated[str, typer.Argument(help="Unified social credit code (18 characters).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
+    by: Annotated[str, typer.Option(help="Who is looking (a role or officer pseudonym), for the ledger.")] = "analyst",
+    purpose: Annotated[str, typer.Option(help="Why (recorded in the ledger).")] = "信用核查",
+) -> None:
+    """Print one enterprise's panoramic profile (企业全景画像) in Chinese, grouped by information class."""
+    from creditlake.analytics.profile import enterprise_profile, record_lookup
+
+    settings = get_settings()
+    p = enterprise_profile(settings, uscc)
+    record_lookup(settings, p.enterprise_id, by, purpose)
+    if as_json:
+        out.print_json(data=p.as_dict(), default=str)
+        return
+    s = p.summary
+    out.print(f"[bold]{s['enterprise_name']}[/]  {p.enterprise_id}")
+    out.print(f"登记状态：{s['status_zh']}　成立日期：{s['established_on']}　注册资本：{s['registered_capital_10k_cny']} 万元")
+    out.print(f"所属区县：{s['district_name']}　行业门类：{s['industry_code']} {s['industry_name']}　住所：{s['address']}")
+    out.print(f"活跃度：{s['activity_index']}（{s['activity_band_zh']}，{s['activity_month']}）　"
+              f"失联：{'是（评分 ' + str(s['lost_contact_score']) + '）' if s['is_lost_contact'] else '否'}　"
+              f"调解：{s['mediations']} 件，成功 {s['mediations_settled']} 件")
+    for section in p.sections.values():
+        rows = section["rows"]
+        if not rows:
+            out.print(f"[dim]{section['title']}：无记录[/]")
+            continue
+        table = Table(title=f"{section['title']}（{len(rows)}）", title_justify="left")
+        for name in rows[0]:
+            table.add_column(name, overflow="fold")
+        for row in rows:
+            table.add_row(*["" if v is None else str(v) for v in row.values()])
+        out.print(table)
+
+
+@app.command()
+def restricted(
+    uscc: Annotated[str, typer.Argument(help="Unified social credit code of the enterprise.")],
+    department: Annotated[str, typer.Option(
+        help="The asking department: finance, procurement, housing, ndrc or sci.")],
+    purpose: Annotated[str, typer.Option(help="What it is about to grant (recorded in the ledger).")] = "授予前核查",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """Joint discipline: must DEPARTMENT restrict grants to USCC? Answers with the grounds (联合惩戒核查)."""
+    from creditlake.analytics.discipline import DEPARTMENTS, is_restricted, record_question
+
+    settings = get_settings()
+    answer = is_restricted(settings, uscc, department)
+    record_question(settings, answer, purpose)
+    if as_json:
+        out.print_json(data=answer.as_dict(), default=str)
+        return
+    name = DEPARTMENTS[department]
+    if not answer.restricted:
+        out.print(f"{answer.enterprise_id}：{name}无须限制（未发现应由{name}落实的联合惩戒措施）。")
+        return
+    out.print(f"[bold red]{answer.enterprise_id}：{name}应当限制[/]（{len(answer.grounds)} 项依据）")
+    for g in answer.grounds:
+        out.print(f"  · {g['trigger_department_name']} {g['case_id']}（{g['shared_on']}）：{g['sanction']}")
+        out.print(f"    措施：{g['measure']}；依据：{g['basis']}；落实期限：{g['deadline']}；状态：{g['status']}")
 
 
 # Errors whose message is the whole story (ours name the file, rule or log to read); the traceback goes to the log.

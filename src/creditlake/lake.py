@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+import random
+import time
+
 from creditlake.settings import Settings, get_settings
 from creditlake.spark import table_path
+
+
+# Parallel Airflow tasks (one per source) write the shared ops tables at once; Delta lets one commit win and the
+# other retry. Slices never overlap, so a retry rewrites exactly its own rows.
+CONFLICT_RETRIES = 5
+
+
+def _is_conflict(exc: Exception) -> bool:
+    text = f"{type(exc).__name__} {exc}"
+    return any(k in text for k in ("ConcurrentAppend", "ConcurrentDeleteRead", "ConcurrentDeleteDelete",
+                                   "ConcurrentTransaction", "ProtocolChanged", "MetadataChanged",
+                                   "DELTA_CONCURRENT"))
 
 
 def sql_literal(value: str) -> str:
@@ -26,14 +41,21 @@ def replace_slice(
     settings = settings or get_settings()
     path = table_path(layer, table, settings)
     predicate = " AND ".join(_condition(col, val) for col, val in where.items())
-    writer = df.write.format("delta").option("mergeSchema", "true")
-    if (path / "_delta_log").is_dir():
-        writer = writer.mode("overwrite").option("replaceWhere", predicate)
-    else:
-        writer = writer.mode("overwrite")
-        if partition_by:
-            writer = writer.partitionBy(*partition_by)
-    writer.save(str(path))
+    for attempt in range(CONFLICT_RETRIES + 1):
+        writer = df.write.format("delta").option("mergeSchema", "true")
+        if (path / "_delta_log").is_dir():
+            writer = writer.mode("overwrite").option("replaceWhere", predicate)
+        else:
+            writer = writer.mode("overwrite")
+            if partition_by:
+                writer = writer.partitionBy(*partition_by)
+        try:
+            writer.save(str(path))
+            break
+        except Exception as exc:  # Delta's optimistic concurrency: another task committed first; try again
+            if attempt == CONFLICT_RETRIES or not _is_conflict(exc):
+                raise
+            time.sleep(random.uniform(0.5, 2.0) * (attempt + 1))
     spark = df.sparkSession
     spark.sql(f"CREATE TABLE IF NOT EXISTS {layer}.{table} USING delta LOCATION '{path}'")
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from creditlake.periods import month_range
 from creditlake.settings import get_settings
 
+LAKE_TZ = "Asia/Shanghai"
+
 
 def run_window(params: dict, data_interval_start: datetime | None) -> tuple[Path, list[str]]:
     """(landing folder, months) for a run: params `start`/`end` win; else the month of the data interval."""
@@ -16,5 +18,39 @@ def run_window(params: dict, data_interval_start: datetime | None) -> tuple[Path
     if not (start and end):
         if data_interval_start is None:
             raise ValueError("a run needs params start and end, or a data interval")
-        start = end = f"{data_interval_start.year:04d}-{data_interval_start.month:02d}"
+        start = end = local_month(data_interval_start)
     return landing, month_range(start, end)
+
+
+def local_month(moment: datetime) -> str:
+    """YYYY-MM of `moment` in the lake's time zone: Airflow hands intervals in UTC, and 1 February 00:00 in
+    Guiyang is still 31 January in UTC."""
+    import pendulum
+
+    local = pendulum.instance(moment).in_timezone(LAKE_TZ)
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+def sources_delivered(landing: Path, periods: list[str], only: list[str] | None = None) -> list[str]:
+    """The catalogued sources with at least one delivery in `periods` (what the DAG maps ingestion over)."""
+    from creditlake.catalogue import default_catalogue
+    from creditlake.ingest.landing import find_deliveries
+
+    found = sorted({d.source for d in find_deliveries(landing, default_catalogue(), periods)})
+    return [s for s in found if not only or s in only]
+
+
+def record_failure(context) -> None:
+    """Airflow failure callback: one JSON line per failed task (what, when, why) in home/logs/failures.jsonl."""
+    import json
+    from datetime import datetime, timezone
+
+    ti = context.get("task_instance")
+    settings = get_settings()
+    settings.logs.mkdir(parents=True, exist_ok=True)
+    line = {"time": datetime.now(timezone.utc).isoformat(), "dag_id": getattr(ti, "dag_id", None),
+            "task_id": getattr(ti, "task_id", None), "run_id": getattr(ti, "run_id", None),
+            "map_index": getattr(ti, "map_index", None), "try_number": getattr(ti, "try_number", None),
+            "error": str(context.get("exception"))[:2000]}
+    with (settings.logs / "failures.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(line, ensure_ascii=False) + "\n")

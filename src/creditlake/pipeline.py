@@ -14,20 +14,40 @@ log = logging.getLogger(__name__)
 
 STAGES = ("ingest", "silver", "quality", "gold", "publish", "report")
 
+# The datasets the gold models read (dbt_project/models/staging): what the demo and the tests generate and run.
+# `creditlake run` without --datasets takes every catalogued dataset it finds in the landing zone.
+GOLD_INPUTS: tuple[str, ...] = (
+    "samr/registrations", "samr/annual_reports", "samr/abnormal_list", "samr/inspections", "samr/complaints_12315",
+    "samr/penalties", "samr/licences", "samr/mediation_cases", "post/returned_mail", "power/consumption",
+    "water/accounts", "water/consumption", "gas/accounts", "gas/consumption", "bank/accounts",
+    "bank/monthly_activity", "tax/filings", "tax/non_filing", "tax/invoices", "hrss/social_insurance",
+    "court/judgments", "court/dishonest_debtors", "credit/red_black_list", "finance/subsidies",
+    "procurement/bids_won", "housing/qualifications", "sci/high_tech_certificates", "ndrc/project_filings",
+)
+
 
 def stage_ingest(landing: Path, periods: list[str], sources: list[str] | None = None,
-                 settings: Settings | None = None) -> list[dict]:
-    """Landing -> bronze for the given months (and sources)."""
+                 settings: Settings | None = None, datasets: list[str] | None = None, on_dataset=None) -> list[dict]:
+    """Landing -> bronze for the given months (and sources or source/dataset names); each delivery loaded is
+    recorded in the ledger with its checksum."""
     from creditlake.ingest.run import as_dicts, ingest_bronze
+    from creditlake.ledger import append_events
     from creditlake.spark import get_spark
 
     settings = settings or get_settings()
     if not Path(landing).is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist")
-    return as_dicts(ingest_bronze(get_spark(settings), settings, default_catalogue(), Path(landing), periods, sources))
+    results = ingest_bronze(get_spark(settings), settings, default_catalogue(), Path(landing), periods, sources,
+                            datasets, on_dataset)
+    append_events([("delivery_ingested", {
+        "source": r.delivery.split("/")[0], "dataset": r.delivery.split("/")[1], "period": r.delivery.split("/")[2],
+        "delivery_id": r.delivery_id, "sha256": r.delivery_id, "rows": r.landed,
+    }) for r in results if r.status == "loaded"], settings)
+    return as_dicts(results)
 
 
-def stage_silver(periods: list[str], sources: list[str] | None = None, settings: Settings | None = None) -> list[dict]:
+def stage_silver(periods: list[str], sources: list[str] | None = None, settings: Settings | None = None,
+                 datasets: list[str] | None = None, on_dataset=None) -> list[dict]:
     """Bronze -> silver with quarantine, then the accounting of every delivery."""
     from creditlake.conform.enterprises import build_enterprise_history
     from creditlake.conform.reference import write_reference_tables
@@ -38,19 +58,20 @@ def stage_silver(periods: list[str], sources: list[str] | None = None, settings:
     settings = settings or get_settings()
     spark = get_spark(settings)
     write_reference_tables(spark, settings)
-    results = build_silver(spark, settings, default_catalogue(), periods, sources)
+    results = build_silver(spark, settings, default_catalogue(), periods, sources, datasets, on_dataset)
     build_enterprise_history(spark, settings)
     build_accounting(spark, settings, default_catalogue())
     return [asdict(r) for r in results]
 
 
-def stage_quality(periods: list[str], settings: Settings | None = None) -> list[dict]:
+def stage_quality(periods: list[str], settings: Settings | None = None,
+                  sources: list[str] | None = None) -> list[dict]:
     """Great Expectations suites on the silver months just built; raises QualityError on a failure."""
     from creditlake.quality.expectations import check_silver
     from creditlake.spark import get_spark
 
     settings = settings or get_settings()
-    return [asdict(r) for r in check_silver(get_spark(settings), settings, default_catalogue(), periods)]
+    return [asdict(r) for r in check_silver(get_spark(settings), settings, default_catalogue(), periods, sources)]
 
 
 def stage_gold(settings: Settings | None = None) -> dict:
@@ -63,29 +84,73 @@ def stage_gold(settings: Settings | None = None) -> dict:
 
 
 def stage_publish(settings: Settings | None = None) -> dict:
-    """Gold -> serving store (atomic swap)."""
+    """Gold -> serving store (atomic swap), each table's rows and checksum in the ledger; then the mediation index
+    from the silver mediation cases."""
+    from creditlake.ledger import append_events
     from creditlake.serve.publish import publish
+    from creditlake.serve.store import backend, table_checksum
     from creditlake.spark import get_spark
 
     settings = settings or get_settings()
-    return publish(get_spark(settings), settings)
+    spark = get_spark(settings)
+    counts = publish(spark, settings)
+    target = backend(settings.serving)
+    append_events([("published", {"table": table, "target": target, "rows": rows,
+                                  "checksum": table_checksum(settings, table)}) for table, rows in counts.items()],
+                  settings)
+    share_sanctions(settings)
+    build_mediation_index(spark, settings)
+    return counts
+
+
+def share_sanctions(settings: Settings) -> int:
+    """Each sanction is shared, once, with every department that must restrict: one ledger event per case."""
+    from creditlake.analytics.discipline import penalty_share_events
+    from creditlake.ledger import append_events, read_entries
+
+    already = {e.record["case_id"] for e in read_entries(settings, kind="penalty_shared")}
+    events = penalty_share_events(settings, already)
+    append_events(events, settings)
+    return len(events)
+
+
+def build_mediation_index(spark, settings: Settings) -> int:
+    """Index the silver mediation cases for `creditlake mediate`; 0 when no case has been delivered yet."""
+    from creditlake.lake import read_table
+    from creditlake.mediation import build_index_from_rows
+
+    cases = read_table(spark, "silver", "samr__mediation_cases", settings)
+    if cases is None or cases.isEmpty():
+        return 0
+    rows = [r.asDict() for r in cases.toLocalIterator()]
+    build_index_from_rows(rows, path=settings.home / "mediation" / "index.pkl")
+    return len(rows)
 
 
 def stage_report(month: str, settings: Settings | None = None) -> str:
-    """The policy makers' monthly PDF for `month`, from the serving store."""
+    """The policy makers' monthly PDF for `month`, from the serving store; its checksum goes in the ledger, and a
+    signed checkpoint closes the run."""
+    import hashlib
+
+    from creditlake.ledger import append_event, write_checkpoint
     from creditlake.report.monthly import render_monthly_report
 
     settings = settings or get_settings()
-    return str(render_monthly_report(settings, month))
+    path = render_monthly_report(settings, month)
+    append_event("report_issued", {"month": month, "file": Path(path).name,
+                                   "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}, settings)
+    write_checkpoint(settings)
+    return str(path)
 
 
-def run_all(landing: Path, start: str, end: str, settings: Settings | None = None, on_stage=None) -> dict:
+def run_all(landing: Path, start: str, end: str, settings: Settings | None = None, on_stage=None,
+            datasets: list[str] | None = None) -> dict:
     """Every stage in order for the months [start, end]; the report is for `end`."""
     settings = settings or get_settings()
     periods = month_range(start, end)
     steps = [
-        ("ingest", lambda: stage_ingest(landing, periods, settings=settings)),
-        ("silver", lambda: stage_silver(periods, settings=settings)),
+        ("ingest", lambda: stage_ingest(landing, periods, settings=settings, datasets=datasets)),
+        ("silver", lambda: stage_silver(periods, settings=settings, datasets=datasets)),
         ("quality", lambda: stage_quality(periods, settings=settings)),
         ("gold", lambda: stage_gold(settings)),
         ("publish", lambda: stage_publish(settings)),

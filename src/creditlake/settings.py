@@ -44,8 +44,13 @@ class Settings(BaseSettings):
         None, description="HMAC key for pseudonyms; default: home/keys/pseudonym.key (outside the lake)."
     )
     airflow_home: Path | None = Field(None, description="AIRFLOW_HOME; default: home/airflow.")
+    airflow_db_url: str | None = Field(
+        None, description="Airflow's metadata DB (SQLAlchemy URL, e.g. postgresql+psycopg://u:p@127.0.0.1/db); "
+        "default: SQLite under home/airflow, enough for `dag.test`; the scheduler and backfills want PostgreSQL.")
     catalogue_dir: Path = Field(REPO_ROOT / "catalogue", description="Folder of the source catalogue (one YAML per source).")
     superset_port: int = Field(8088, description="Port Superset listens on (127.0.0.1).")
+    airflow_port: int = Field(8080, description="Port of Airflow's API server and UI (127.0.0.1).")
+    airflow_parallelism: int = Field(2, description="Tasks Airflow's LocalExecutor runs at once (one JVM each).")
     superset_admin_password: str = Field("admin", description="Password of Superset's admin user `admin`.")
 
     # Derived locations: one place, so no module builds a path of its own.

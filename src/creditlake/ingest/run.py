@@ -27,6 +27,7 @@ class IngestResult:
     status: str  # loaded | skipped | rejected
     landed: int
     reason: str | None = None
+    delivery_id: str | None = None  # SHA-256 of the delivered file
 
 
 def _loaded_ids(spark, settings: Settings) -> set[tuple[str, str, str, str]]:
@@ -121,7 +122,7 @@ def ingest_bronze(spark, settings: Settings, catalogue: Catalogue, landing: Path
             entries.append({"period": d.period, "delivery_id": checked.delivery_id,
                             "file": f"{d.key}/{checked.file.name}", "declared": checked.declared_rows,
                             "landed": checked.landed_rows, "status": "loaded", "reason": None})
-            results.append(IngestResult(d.key, "loaded", checked.landed_rows))
+            results.append(IngestResult(d.key, "loaded", checked.landed_rows, delivery_id=checked.delivery_id))
         if frames:
             new_periods = sorted({e["period"] for e in entries if e["status"] == "loaded"})
             replace_slice(reduce(lambda a, b: a.unionByName(b), frames), "bronze", table_name(source, code),

@@ -48,7 +48,9 @@ def suite_from_dataset(source: str, dataset: Dataset) -> dict:
         if (col.min is not None or col.max is not None) and col.type in ("int", "decimal"):
             exps.append({"type": "expect_column_values_to_be_between",
                          "kwargs": {"column": col.name, "min_value": col.min, "max_value": col.max}})
-    exps.append({"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": dataset.unique}})
+    # Unique within a delivery (a month): a corrected record in a later month is kept beside the earlier one.
+    exps.append({"type": "expect_compound_columns_to_be_unique",
+                 "kwargs": {"column_list": [*dataset.unique, "_period"]}})
     exps.append({"type": "expect_table_columns_to_match_set",
                  "kwargs": {"column_set": [c.name for c in dataset.columns], "exact_match": False}})
     return {
@@ -106,19 +108,27 @@ def validate(df, suite: dict) -> SuiteResult:
     return SuiteResult(suite["name"], bool(result.success), len(result.results), failed)
 
 
-def check_silver(spark, settings, catalogue: Catalogue, periods: list[str]) -> list[SuiteResult]:
-    """Validate the given periods of every silver table; raise QualityError if any suite fails."""
+def check_silver(spark, settings, catalogue: Catalogue, periods: list[str],
+                 sources: list[str] | None = None) -> list[SuiteResult]:
+    """Validate the given periods of every silver table (of `sources`); raise QualityError if any suite fails."""
     from pyspark.sql import functions as F
 
     from creditlake.lake import read_table
 
     results = []
     for source, dataset in catalogue.datasets():
+        if sources and source.code not in sources:
+            continue
         df = read_table(spark, "silver", table_name(source.code, dataset.code), settings)
         if df is None:
             continue
         suite = load_suite(f"silver.{table_name(source.code, dataset.code)}")
-        result = validate(df.where(F.col("_period").isin(periods)), suite)
+        # GE runs one Spark job per expectation: read the months once, not once per expectation.
+        months = df.where(F.col("_period").isin(periods)).persist()
+        try:
+            result = validate(months, suite)
+        finally:
+            months.unpersist()
         log.info("suite %s: %s (%d expectations)", result.suite, "passed" if result.success else "FAILED",
                  result.evaluated)
         results.append(result)

@@ -14,20 +14,61 @@ from creditlake.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# The gold tables analysts and reports read; the serving store holds exactly these.
-SERVED_TABLES: tuple[str, ...] = ("mart_district_power_monthly",)
+# What analysts, the report and `creditlake profile` read: the gold marts, and the silver fact tables the profile
+# shows row by row. The serving store holds exactly these, under their bare names. No pseudonym columns.
+SERVED_TABLES: tuple[str, ...] = (
+    "gold.mart_district_power_monthly",
+    "gold.mart_enterprise_activity_monthly",
+    "gold.mart_region_indicators_monthly",
+    "gold.mart_region_development_monthly",
+    "gold.mart_cohort_survival",
+    "gold.mart_lost_contact",
+    "gold.mart_annual_report_reminders",
+    "gold.mart_annual_report_filing_weekly",
+    "gold.mart_warnings",
+    "gold.mart_enterprise_profile",
+    "gold.mart_discipline_cases",
+    "silver.fct_grants",
+    "silver.fct_penalties",
+    "silver.fct_complaints",
+    "silver.fct_mediation_cases",
+    "silver.fct_licences",
+    "silver.fct_inspections",
+    "silver.fct_court_cases",
+    "silver.fct_abnormal_listings",
+    "silver.fct_annual_reports",
+    "silver.fct_utility_use",
+    "silver.fct_tax_filings",
+    "silver.fct_credit_listings",
+)
+
+
+def servable(df):
+    """Pure: the frame as the serving store takes it: lists as text joined by '；', no pseudonym columns."""
+    from pyspark.sql import functions as F, types as T
+
+    cols = []
+    for field in df.schema.fields:
+        if field.name.endswith("_pseudonym"):
+            continue
+        if isinstance(field.dataType, T.ArrayType):
+            cols.append(F.concat_ws("；", F.col(field.name)).alias(field.name))
+        else:
+            cols.append(F.col(field.name))
+    return df.select(*cols)
 
 
 def export_gold(spark, settings: Settings, tables: tuple[str, ...] = SERVED_TABLES) -> dict[str, Path]:
-    """Write the current version of each gold table as Parquet under home/serving/export/<run>/."""
+    """Write the current version of each served table (`layer.table`) as Parquet under home/serving/export/<run>/."""
     run_dir = settings.home / "serving" / "export" / uuid.uuid4().hex[:12]
     out = {}
-    for table in tables:
-        df = read_table(spark, "gold", table, settings)
+    for qualified in tables:
+        layer, table = qualified.split(".", 1) if "." in qualified else ("gold", qualified)
+        df = read_table(spark, layer, table, settings)
         if df is None:
-            raise FileNotFoundError(f"gold table {table} does not exist: run the gold stage first")
+            raise FileNotFoundError(f"{layer} table {table} does not exist: run the gold stage first")
         path = run_dir / table
-        df.write.mode("overwrite").option("compression", "zstd").parquet(str(path))
+        servable(df).write.mode("overwrite").option("compression", "zstd").parquet(str(path))
         out[table] = path
     return out
 

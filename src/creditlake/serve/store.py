@@ -48,3 +48,13 @@ def query(settings: Settings, sql: str, params: tuple | list | None = None) -> l
         con.read_only = True
         con.execute(f"SET search_path TO {PG_SCHEMA}")
         return list(con.execute(sql, params or []).fetchall())
+
+
+def table_checksum(settings: Settings, table: str) -> str:
+    """MD5 over the sorted MD5s of a served table's rows: equal contents give equal checksums, whatever the order
+    rows were written in (used to prove reruns and backfills idempotent)."""
+    if backend(settings.serving) == "duckdb":
+        sql = f'SELECT md5(coalesce(string_agg(h, \'\' ORDER BY h), \'\')) AS c FROM (SELECT md5(CAST(t AS VARCHAR)) AS h FROM "{table}" AS t)'
+    else:
+        sql = f'SELECT md5(coalesce(string_agg(h, \'\' ORDER BY h), \'\')) AS c FROM (SELECT md5(t::text) AS h FROM "{table}" AS t) AS r'
+    return query(settings, sql)[0]["c"]

@@ -22,6 +22,32 @@ class DbtResult:
     failed: list[str]
 
 
+def dbt_owned_tables() -> set[str]:
+    """The names of the tables dbt builds (models and seeds); views live in the in-memory `staging` schema."""
+    names = {p.stem for p in (DBT_PROJECT / "models").rglob("*.sql")}
+    return names | {p.stem for p in (DBT_PROJECT / "seeds").glob("*.csv")}
+
+
+def clear_uncommitted(settings: Settings) -> list[str]:
+    """Remove dbt's table folders that hold no Delta log: debris of a run killed while creating the table, which
+    would make `CREATE TABLE` fail on a non-empty location. Without a log nothing was committed, so nothing is lost."""
+    import shutil
+
+    removed = []
+    owned = dbt_owned_tables()
+    for layer in ("silver", "gold"):
+        base = settings.lake / layer
+        if not base.is_dir():
+            continue
+        for folder in base.iterdir():
+            if folder.is_dir() and folder.name in owned and not (folder / "_delta_log").is_dir():
+                shutil.rmtree(folder)
+                removed.append(f"{layer}/{folder.name}")
+    if removed:
+        log.warning("removed uncommitted table folders left by a killed run: %s", ", ".join(removed))
+    return removed
+
+
 def run_dbt(spark, settings: Settings, command: str = "build", extra: list[str] | None = None) -> DbtResult:
     """Run `dbt <command>` on the given (already configured) SparkSession; raise DbtError on failure.
 
@@ -31,6 +57,7 @@ def run_dbt(spark, settings: Settings, command: str = "build", extra: list[str] 
     from dbt.cli.main import dbtRunner
 
     assert spark is not None  # the session must exist before dbt asks for it
+    clear_uncommitted(settings)
     target = settings.home / "dbt" / "target"
     args = [
         command,

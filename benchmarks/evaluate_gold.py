@@ -57,13 +57,21 @@ def evaluate(size: int, seed: int, start: str, end: str) -> dict:
     t1 = time.monotonic()
     _run(home, "run", "--landing", str(landing), "--start", start, "--end", end)
     t2 = time.monotonic()
+    return {"size": size, "seed": seed, "generate_s": round(t1 - t0, 1), "pipeline_s": round(t2 - t1, 1),
+            **score(home)}
+
+
+def score(home: Path) -> dict:
+    """Compare the published marts of `home` with its landing zone's planted truth."""
+    from creditlake.periods import month_range
+
     truth = json.loads((home / "landing.truth" / "truth.json").read_text(encoding="utf-8"))
     con = duckdb.connect(str(home / "serving" / "creditlake.duckdb"), read_only=True)
 
     def ids(sql: str) -> set:
         return {tuple(r) if len(r) > 1 else r[0] for r in con.execute(sql).fetchall()}
 
-    months = truth["months"]
+    months = month_range(truth["months"][0], truth["months"][-1])  # the truth keeps the first and last month
     lost = ids("SELECT enterprise_id FROM mart_lost_contact")
     ranked = [r[0] for r in con.execute("SELECT enterprise_id FROM mart_lost_contact ORDER BY score DESC").fetchall()]
     planted_lost = set(truth["lost_contact"])
@@ -77,7 +85,6 @@ def evaluate(size: int, seed: int, start: str, end: str) -> dict:
     dormant = [u for u in truth["dormant"] if u in band]
     operating = [u for u in band if u not in set(truth["dormant"])]
     return {
-        "size": size, "seed": seed, "generate_s": round(t1 - t0, 1), "pipeline_s": round(t2 - t1, 1),
         "lost_contact": _pr(lost, planted_lost),
         "lost_contact_at_k": (len(set(ranked[:k]) & planted_lost) / k if k else 1.0, k),
         "shell_cluster": _pr(shell, members),
@@ -96,22 +103,29 @@ def main() -> None:
     parser.add_argument("--start", default="2024-01")
     parser.add_argument("--end", default="2024-06")
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
+    parser.add_argument("--score", type=Path, nargs="+", help="only score these already-run homes")
     args = parser.parse_args()
     results = []
     print(f"{'size':>6} {'seed':>5} | {'lost P':>6} {'lost R':>6} {'n/planted':>10} {'P@k':>5} | "
           f"{'shell P':>7} {'shell R':>7} | {'surge P':>7} {'surge R':>7} | {'coll P':>6} {'coll R':>6} | "
           f"{'dorm low':>8} {'oper up':>7} | {'gen s':>6} {'run s':>6}", flush=True)
-    for size in args.sizes:
-        for seed in args.seeds:
+    runs = [(None, None, home) for home in args.score] if args.score else \
+        [(size, seed, None) for size in args.sizes for seed in args.seeds]
+    for size, seed, home in runs:
+        if home is not None:
+            truth = json.loads((home / "landing.truth" / "truth.json").read_text(encoding="utf-8"))
+            size, seed = truth["enterprises"], truth["seed"]
+            r = {"size": size, "seed": seed, "generate_s": 0.0, "pipeline_s": 0.0, **score(home)}
+        else:
             r = evaluate(size, seed, args.start, args.end)
-            results.append(r)
-            lp, lr, ln, lk = r["lost_contact"]
-            print(f"{size:>6} {seed:>5} | {lp:6.3f} {lr:6.3f} {f'{ln}/{lk}':>10} {r['lost_contact_at_k'][0]:5.3f} | "
-                  f"{r['shell_cluster'][0]:7.3f} {r['shell_cluster'][1]:7.3f} | "
-                  f"{r['complaint_surge'][0]:7.3f} {r['complaint_surge'][1]:7.3f} | "
-                  f"{r['utility_collapse'][0]:6.3f} {r['utility_collapse'][1]:6.3f} | "
-                  f"{r['dormant_scored_low']:8.3f} {r['operating_scored_up']:7.3f} | "
-                  f"{r['generate_s']:6.1f} {r['pipeline_s']:6.1f}", flush=True)
+        results.append(r)
+        lp, lr, ln, lk = r["lost_contact"]
+        print(f"{size:>6} {seed:>5} | {lp:6.3f} {lr:6.3f} {f'{ln}/{lk}':>10} {r['lost_contact_at_k'][0]:5.3f} | "
+              f"{r['shell_cluster'][0]:7.3f} {r['shell_cluster'][1]:7.3f} | "
+              f"{r['complaint_surge'][0]:7.3f} {r['complaint_surge'][1]:7.3f} | "
+              f"{r['utility_collapse'][0]:6.3f} {r['utility_collapse'][1]:6.3f} | "
+              f"{r['dormant_scored_low']:8.3f} {r['operating_scored_up']:7.3f} | "
+              f"{r['generate_s']:6.1f} {r['pipeline_s']:6.1f}", flush=True)
     if args.json:
         print(json.dumps(results, indent=1))
 

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         "default: SQLite under home/airflow, enough for `dag.test`; the scheduler and backfills want PostgreSQL.")
     catalogue_dir: Path = Field(REPO_ROOT / "catalogue", description="Folder of the source catalogue (one YAML per source).")
     superset_port: int = Field(8088, description="Port Superset listens on (127.0.0.1).")
+    superset_demo_password: str = Field(
+        "creditlake-demo", description="Password of the demo users (analyst, policymaker, officer_<division>).")
+    superset_demo_users: bool = Field(True, description="Create the demo users of each role at Superset start.")
     airflow_port: int = Field(8080, description="Port of Airflow's API server and UI (127.0.0.1).")
     airflow_parallelism: int = Field(2, description="Tasks Airflow's LocalExecutor runs at once (one JVM each).")
     superset_admin_password: str = Field("admin", description="Password of Superset's admin user `admin`.")

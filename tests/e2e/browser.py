@@ -22,8 +22,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-# A chart has drawn when its slice container holds a canvas or svg (ECharts) or a table (table charts).
-_DRAWN = ", ".join(f'[data-test="slice-container"] {tag}' for tag in ("canvas", "svg", "table"))
+# A chart has drawn when its slice container holds a canvas or svg (ECharts), a table (table charts), the number of
+# a big-number chart (plain text), or the "no data" picture (an svg) of a query that returned no rows.
+_DRAWN = ", ".join(f'[data-test="slice-container"] {tag}' for tag in (
+    "canvas", "svg", "table", ".superset-legacy-chart-big-number .header-line"))
 # Superset 6 shows a failed chart as an antd error alert; .alert-danger is the older Bootstrap one.
 _ERRORS = '[data-test="chart-grid-component"] [role="alert"], .ant-alert-error, .alert-danger'
 
@@ -68,18 +70,50 @@ def login_superset(page, base_url: str, username: str, password: str, timeout_ms
         raise AssertionError(f"Superset login as {username!r} failed; the page says: {body}") from exc
 
 
-def wait_for_dashboard_charts(page, count: int, timeout_ms: int = 90_000) -> None:
+def wait_for_charts_drawn(page, count: int, timeout_ms: int = 90_000) -> None:
     """Wait until `count` dashboard charts have drawn and no loading spinner is left; fail on any chart error."""
     page.wait_for_function(_CHARTS_SETTLED_JS, arg=[count, _DRAWN, _ERRORS], timeout=timeout_ms)
     errors = page.locator(_ERRORS)
     if errors.count():
         raise AssertionError("chart error on the dashboard: " + " | ".join(errors.all_inner_texts()))
+
+
+def wait_for_dashboard_charts(page, count: int, timeout_ms: int = 90_000) -> None:
+    """wait_for_charts_drawn, then until the ECharts animations have finished (for screenshots)."""
+    wait_for_charts_drawn(page, count, timeout_ms)
     page.wait_for_function(_CANVASES_STILL_JS, polling=400, timeout=timeout_ms)
 
 
+# Which CJK characters on the page the browser cannot draw: each is drawn on a canvas in the page's own font stack
+# and compared with the drawing of a code point no font has (U+10FFFD, private use): a character without a glyph
+# comes out as that same "tofu" box. The ECharts canvases draw with the same stack (the theme's fontFamily).
+_MISSING_GLYPHS_JS = r"""
+() => {
+  const text = document.body.innerText;
+  const chars = Array.from(new Set(Array.from(text).filter(c => /[\u3000-\u9fff\uff00-\uffef]/.test(c))));
+  const canvas = document.createElement('canvas');
+  canvas.width = 48; canvas.height = 48;
+  const ctx = canvas.getContext('2d', {willReadFrequently: true});
+  const font = getComputedStyle(document.body).fontFamily;
+  const draw = c => {
+    ctx.clearRect(0, 0, 48, 48); ctx.font = `32px ${font}`; ctx.fillStyle = '#000'; ctx.fillText(c, 4, 38);
+    return canvas.toDataURL();
+  };
+  const tofu = draw('\u{10FFFD}');
+  return {font, checked: chars.length, missing: chars.filter(c => draw(c) === tofu),
+          selfCheck: draw('\u{10FFFC}') === tofu && draw('区') !== tofu};
+}
+"""
+
+
+def missing_glyphs(page) -> dict:
+    """{font, checked, missing, selfCheck} for the CJK characters in the page's text (see _MISSING_GLYPHS_JS)."""
+    return page.evaluate(_MISSING_GLYPHS_JS)
+
+
 def screenshot(page, name: str) -> Path:
-    """Save a full-page screenshot under test-artifacts/ and return its path."""
-    ARTIFACTS.mkdir(exist_ok=True)
+    """Save a full-page screenshot under test-artifacts/ (name may hold a folder) and return its path."""
     path = ARTIFACTS / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     return path

@@ -49,24 +49,9 @@ def swap_in_scaled_copy(path: Path, scale: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def serving_store(settings, pipeline_run) -> dict[str, float]:
+def serving_store(served) -> dict[str, float]:
     """The serving DuckDB file the pipeline published (the slice run through Airflow); expected totals per district."""
-    return served_totals(settings.serving_file)
-
-
-@pytest.fixture(scope="module")
-def superset(settings, serving_store) -> str:
-    """A running Superset for the module's home; stopped at the end."""
-    try:
-        yield manage.start(settings)
-    finally:
-        manage.stop(settings)
-
-
-@pytest.fixture(scope="module")
-def api(superset, settings) -> SupersetAPI:
-    """The REST API as admin, with a JWT from /api/v1/security/login."""
-    return SupersetAPI.login(superset, "admin", settings.superset_admin_password)
+    return served_totals(served.serving_file)
 
 
 def _chart_id(api: SupersetAPI) -> int:
@@ -82,7 +67,7 @@ def _chart_totals(api: SupersetAPI) -> list[tuple[str, float]]:
     return [(row["district_name"], row[METRIC_LABEL]) for row in result["data"]]
 
 
-def test_dashboard_renders_in_chromium(superset, settings, serving_store, chromium):
+def test_dashboard_renders_in_chromium(superset, served, serving_store, chromium):
     context = chromium.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
     page = context.new_page()
     chart_payloads: list[dict] = []
@@ -101,7 +86,7 @@ def test_dashboard_renders_in_chromium(superset, settings, serving_store, chromi
     page.on("requestfinished", note_foreign_request)
     page.on("requestfailed", note_foreign_request)
     try:
-        login_superset(page, superset, "admin", settings.superset_admin_password)
+        login_superset(page, superset, "admin", served.superset_admin_password)
         page.goto(f"{superset}/superset/dashboard/{SLUG}/")
         wait_for_dashboard_charts(page, count=1)
         shot = screenshot(page, "superset-power-overview.png")
@@ -138,21 +123,27 @@ def test_no_anonymous_access(superset, api):
         assert "/login" in resp.geturl()  # sent to the login form, dashboard not shown
 
 
-def test_import_twice_keeps_one_of_each(api, settings):
-    manage.import_dashboards(settings)
-    manage.import_dashboards(settings)
-    for kind in ("dashboard", "chart", "dataset", "database"):
-        listing = api.get_ok(f"/api/v1/{kind}/")
-        assert listing["count"] == 1, (kind, listing["result"])
+def _bundle_counts() -> dict[str, int]:
+    """How many dashboards, charts, datasets and databases the YAML bundle defines."""
+    folders = {"dashboard": "dashboards", "chart": "charts", "dataset": "datasets", "database": "databases"}
+    return {kind: sum(1 for _ in (manage.BUNDLE_DIR / folder).rglob("*.yaml")) for kind, folder in folders.items()}
+
+
+def test_import_twice_keeps_one_of_each(api, served):
+    manage.import_dashboards(served)
+    manage.import_dashboards(served)
+    for kind, expected in _bundle_counts().items():
+        listing = api.get_ok(f"/api/v1/{kind}/?q=(page_size:100)")
+        assert listing["count"] == expected, (kind, [r.get("id") for r in listing["result"]])
     _chart_id(api)  # the dashboard still holds exactly its one chart
 
 
-def test_swapped_serving_file_is_read_on_next_query(api, settings, serving_store):
+def test_swapped_serving_file_is_read_on_next_query(api, served, serving_store):
     """The pipeline replaces the file with os.replace; Superset holds no connection or cache across queries."""
-    backup = settings.serving_file.with_name("backup.duckdb")
-    shutil.copyfile(settings.serving_file, backup)
+    backup = served.serving_file.with_name("backup.duckdb")
+    shutil.copyfile(served.serving_file, backup)
     try:
-        swap_in_scaled_copy(settings.serving_file, 2.0)
+        swap_in_scaled_copy(served.serving_file, 2.0)
         assert dict(_chart_totals(api))[KNOWN_DISTRICT] == pytest.approx(2 * serving_store[KNOWN_DISTRICT])
     finally:
-        os.replace(backup, settings.serving_file)
+        os.replace(backup, served.serving_file)

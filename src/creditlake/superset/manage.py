@@ -7,8 +7,10 @@ imports Superset.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -130,9 +132,49 @@ LANGUAGES = {{
     "en": {{"flag": "us", "name": "English"}},
 }}
 
-# No anonymous access to any data: the Public role gets no permissions at all.
+# No anonymous access to any data: the Public role gets no permissions at all, and nobody signs themselves up
+# (accounts and their roles are made by `creditlake superset start`, see docs/dashboards.md).
 PUBLIC_ROLE_LIKE = None
 AUTH_ROLE_PUBLIC = "Public"
+AUTH_USER_REGISTRATION = False
+
+# Chinese first in every font stack: fonts-noto-cjk on the server and the regulator's desktops (思源黑体 / Noto
+# Sans CJK), then the usual Windows and macOS CJK fonts. The browser draws ECharts canvases with the same stack.
+_CJK_FONTS = ("Inter, 'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', "
+              "sans-serif")
+THEME_DEFAULT = {{
+    "token": {{
+        "brandAppName": APP_NAME,
+        "brandLogoAlt": "creditlake",
+        "brandLogoUrl": "/static/assets/images/superset-logo-horiz.png",
+        "brandLogoMargin": "18px 0",
+        "brandLogoHref": "/",
+        "brandLogoHeight": "24px",
+        "brandSpinnerUrl": None,
+        "brandSpinnerSvg": None,
+        "colorPrimary": "#2893B3",
+        "colorLink": "#2893B3",
+        "colorError": "#e04355",
+        "colorWarning": "#fcc700",
+        "colorSuccess": "#5ac189",
+        "colorInfo": "#66bcfe",
+        "fontUrls": [],
+        "fontFamily": _CJK_FONTS,
+        "fontFamilyCode": "'IBM Plex Mono', 'Noto Sans Mono CJK SC', 'Courier New', monospace",
+        "transitionTiming": 0.3,
+        "brandIconMaxWidth": 37,
+        "fontSizeXS": "8",
+        "fontSizeXXL": "28",
+        "fontWeightNormal": "400",
+        "fontWeightLight": "300",
+        "fontWeightStrong": "500",
+        "fontWeightBold": "700",
+        "colorEditorSelection": "#fff5cf",
+    }},
+    "algorithm": "default",
+}}
+# One light theme for everyone: dashboards are printed and screenshotted for reports.
+THEME_DARK = None
 
 WTF_CSRF_ENABLED = True
 
@@ -144,8 +186,17 @@ PREVENT_UNSAFE_DB_CONNECTIONS = True
 CACHE_CONFIG = {{"CACHE_TYPE": "NullCache"}}
 DATA_CACHE_CONFIG = {{"CACHE_TYPE": "NullCache"}}
 
-# Native filters and the ECharts plugins are on by default in Superset 6: no feature flags needed.
-FEATURE_FLAGS = {{}}
+# Native filters, cross-filters, drill-to-detail and the ECharts plugins are on by default in Superset 6. Spelled
+# out here because the roles in docs/dashboards.md rely on them: no subqueries in ad-hoc SQL (an Analyst's custom
+# metric cannot reach tables outside the dataset), no Jinja in queries, row-level security off in SQL Lab (which
+# nobody but the admin has), dashboards visible by dataset access rather than per-dashboard roles.
+FEATURE_FLAGS = {{
+    "ALLOW_ADHOC_SUBQUERY": False,
+    "ENABLE_TEMPLATE_PROCESSING": False,
+    "RLS_IN_SQLLAB": False,
+    "DASHBOARD_RBAC": False,
+    "DRILL_TO_DETAIL": True,
+}}
 
 # Nothing leaves the regulator's network: the stock policy lets the browser load a telemetry pixel
 # (apachesuperset.gateway.scarf.sh, rendered unconditionally by the 6.1 frontend), map tiles and web fonts.
@@ -189,7 +240,7 @@ def write_config(settings: Settings) -> Path:
 # --- CLI -----------------------------------------------------------------------------------------------------
 
 
-def _run(settings: Settings, cmd: list[str], shown: str, timeout: float = 900) -> str:
+def _run(settings: Settings, cmd: list[str], shown: str, timeout: float = 900, stdin: str | None = None) -> str:
     """Run one command in the Superset env; log its output, return it, raise with its tail when it fails."""
     log.info("running %s", shown)
     started = time.monotonic()
@@ -197,7 +248,8 @@ def _run(settings: Settings, cmd: list[str], shown: str, timeout: float = 900) -
         cmd,
         env=_env(settings),
         cwd=settings.superset_home,
-        stdin=subprocess.DEVNULL,
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -300,8 +352,44 @@ def _substitute(value: Any, mapping: dict[str, str]) -> Any:
     return value
 
 
+_LATEST = re.compile(r"\$\{LATEST:([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\}")
+
+
+def latest_value(settings: Settings, table: str, column: str) -> str | None:
+    """max(column) of a served table (the latest month), or None when the store or the table is not there yet."""
+    from creditlake.serve.store import query
+
+    try:
+        rows = query(settings, f"SELECT max({column}) AS v FROM {table}")
+    except Exception as exc:  # no serving file yet, table not published yet: the filter starts empty
+        log.info("no default for %s.%s: %s", table, column, exc)
+        return None
+    value = rows[0]["v"] if rows else None
+    return None if value is None else str(value)
+
+
+def _resolve_filter_defaults(settings: Settings, dashboard: dict[str, Any]) -> None:
+    """Fill in `${LATEST:table.column}` defaults of native filters; a filter without a value starts empty."""
+    cache: dict[tuple[str, str], str | None] = {}
+    for flt in dashboard.get("metadata", {}).get("native_filter_configuration", []):
+        text = json.dumps(flt.get("defaultDataMask", {}), ensure_ascii=False)
+        found = _LATEST.search(text)
+        if not found:
+            continue
+        key = (found.group(1), found.group(2))
+        if key not in cache:
+            cache[key] = latest_value(settings, *key)
+        value = cache[key]
+        if value is None:
+            flt["defaultDataMask"] = {"extraFormData": {}, "filterState": {}, "ownState": {}}
+            flt.setdefault("controlValues", {})["enableEmptyFilter"] = False
+        else:
+            flt["defaultDataMask"] = json.loads(text.replace(found.group(0), value))
+
+
 def build_bundle(settings: Settings, dest: Path, source: Path | None = None) -> Path:
-    """Zip the YAML bundle in `source` into `dest`, serving URI and schema filled in, typed as an assets bundle."""
+    """Zip the YAML bundle in `source` into `dest`, typed as an assets bundle, with the placeholders filled in:
+    serving URI and schema, and each `${LATEST:table.column}` filter default (the latest month served now)."""
     source = source or BUNDLE_DIR
     uri, schema = serving_uri(settings)
     mapping = {SERVING_URL_PLACEHOLDER: uri, SERVING_SCHEMA_PLACEHOLDER: schema}
@@ -313,6 +401,8 @@ def build_bundle(settings: Settings, dest: Path, source: Path | None = None) -> 
         for path in files:
             name = path.relative_to(source).as_posix()
             data = _substitute(yaml.safe_load(path.read_text(encoding="utf-8")), mapping)
+            if name.startswith("dashboards/"):
+                _resolve_filter_defaults(settings, data)
             if name == "metadata.yaml":
                 # The committed bundle says `Dashboard` (importable by hand in the UI); the assets importer
                 # wants `assets`.
@@ -322,50 +412,123 @@ def build_bundle(settings: Settings, dest: Path, source: Path | None = None) -> 
     return dest
 
 
-# Runs inside .venv-superset. Why not `superset import-dashboards`: in 6.1 it overwrites only the dashboard and
-# keeps any existing database, dataset and chart with the same uuid unchanged, so edits to the YAML (or a new
-# serving URL) would never reach Superset. ImportAssetsCommand (the code behind POST /api/v1/assets/import/,
-# "for managing Superset assets externally under source control") overwrites every object by uuid.
-_IMPORT_SCRIPT = """\
-import sys
-from zipfile import ZipFile
+# Runs inside .venv-superset: imports the bundle, fills in the filter scopes, then roles, RLS and demo users.
+SUPERSET_SIDE = Path(__file__).with_name("superset_side.py")
 
-from superset.app import create_app
+# Demo accounts, one per role (docs/dashboards.md). Off with CREDITLAKE_SUPERSET_DEMO_USERS=0 on a real install;
+# the password is set when an account is created and never reset afterwards (like the admin's).
+DEMO_PASSWORD_DEFAULT = "creditlake-demo"
+ANALYST_ROLE = "Analyst"
+POLICY_ROLE = "Policy maker"
+OFFICER_ROLE = "District officer {code}"
+DEMO_ANALYST = "analyst"
+DEMO_POLICY = "policymaker"
+DEMO_OFFICER = "officer_{code}"
 
-app = create_app()
-with app.app_context():
-    from superset import security_manager
-    from superset.commands.exceptions import CommandInvalidError
-    from superset.commands.importers.v1.assets import ImportAssetsCommand
-    from superset.commands.importers.v1.utils import get_contents_from_bundle
-    from superset.utils.core import override_user
-
-    user = security_manager.find_user(username=sys.argv[2])
-    if user is None:
-        sys.exit(f"no Superset user {sys.argv[2]!r}: run init first")
-    with ZipFile(sys.argv[1]) as bundle:
-        contents = get_contents_from_bundle(bundle)
-    try:
-        with override_user(user):
-            ImportAssetsCommand(contents).run()
-    except CommandInvalidError as ex:
-        sys.exit(f"invalid bundle: {ex.normalized_messages()}")
-    print(f"imported {len(contents)} files from {sys.argv[1]}")
-"""
+# What a logged-in read-only user needs beyond Superset's PUBLIC_ROLE_PERMISSIONS (the minimal set Superset 6
+# defines for viewing dashboards): the menu and dashboard list, the Chinese language pack, their own profile and
+# password, sharing a dashboard link, the frontend's event log.
+_VIEWER_EXTRA = [
+    ("menu_access", "Dashboards"), ("menu_access", "Home"), ("can_get", "MenuApi"),
+    ("can_language_pack", "Superset"), ("can_log", "Superset"), ("can_write", "Log"),
+    ("can_userinfo", "UserDBModelView"), ("resetmypassword", "UserDBModelView"),
+    ("can_this_form_get", "ResetMyPasswordView"), ("can_this_form_post", "ResetMyPasswordView"),
+    ("can_recent_activity", "Log"), ("can_write", "CurrentUserRestApi"),
+    ("can_share_dashboard", "Superset"), ("can_write", "DashboardPermalinkRestApi"),
+    ("can_read", "AvailableDomains"),
+]
+# Drill to detail (the rows behind a chart; a District officer's own district only) and CSV download: Analysts
+# (Superset's Gamma lacks `can_samples`) and District officers (field checks).
+_DRILL_EXTRA = [
+    ("can_drill", "Dashboard"), ("can_samples", "Datasource"), ("can_view_chart_as_table", "Dashboard"),
+    ("can_get_drill_info", "Dataset"), ("can_csv", "Superset"),
+]
 
 
-def import_dashboards(settings: Settings, source: Path | None = None) -> None:
-    """Import the YAML bundle (default dashboards/creditlake); objects matched by uuid are overwritten, not doubled."""
+def _bundle_objects(source: Path) -> tuple[dict[str, list[str]], list[str]]:
+    """The bundle's datasets (uuid -> column names) and dashboard uuids, read from its YAML."""
+    datasets = {}
+    for path in sorted((source / "datasets").rglob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        datasets[data["uuid"]] = [c["column_name"] for c in data.get("columns", [])]
+    dashboards = [yaml.safe_load(p.read_text(encoding="utf-8"))["uuid"]
+                  for p in sorted((source / "dashboards").glob("*.yaml"))]
+    return datasets, dashboards
+
+
+def demo_password() -> str:
+    from creditlake.settings import get_settings
+
+    return get_settings().superset_demo_password or DEMO_PASSWORD_DEFAULT
+
+
+def demo_users_enabled() -> bool:
+    from creditlake.settings import get_settings
+
+    return get_settings().superset_demo_users
+
+
+def access_spec(source: Path | None = None, demo_users: bool | None = None) -> dict[str, Any]:
+    """Roles, row-level security and demo users for superset_side.py (given on its stdin, as JSON).
+
+    Analyst: Superset's Gamma (explore, own charts, CSV; never SQL Lab) on every dataset. Policy maker: dashboards,
+    read-only, every dataset. District officer <code>: read-only plus drill-to-detail, only datasets with a
+    district_code column, each under a Regular RLS filter `district_code = '<code>'` (one role per district).
+    """
+    from creditlake.codes import GUIYANG_DIVISIONS
+
+    source = source or BUNDLE_DIR
+    datasets, dashboards = _bundle_objects(source)
+    every = sorted(datasets)
+    by_district = sorted(u for u, cols in datasets.items() if "district_code" in cols)
+    roles: list[dict[str, Any]] = [
+        {"name": ANALYST_ROLE, "base": "gamma", "extra": _DRILL_EXTRA, "datasets": every},
+        {"name": POLICY_ROLE, "base": "viewer", "datasets": every},
+    ]
+    rls = []
+    users = []
+    password = demo_password()
+    make_users = demo_users_enabled() if demo_users is None else demo_users
+    if make_users:
+        users += [
+            {"username": DEMO_ANALYST, "first_name": "分析", "last_name": "人员", "role": ANALYST_ROLE,
+             "email": f"{DEMO_ANALYST}@creditlake.invalid", "password": password},
+            {"username": DEMO_POLICY, "first_name": "决策", "last_name": "人员", "role": POLICY_ROLE,
+             "email": f"{DEMO_POLICY}@creditlake.invalid", "password": password},
+        ]
+    for code, name in GUIYANG_DIVISIONS.items():
+        role = OFFICER_ROLE.format(code=code)
+        roles.append({"name": role, "base": "viewer", "extra": _DRILL_EXTRA, "datasets": by_district})
+        rls.append({"name": role, "description": f"{name}（{code}）区县工作人员只看本区县数据",
+                    "clause": f"district_code = '{code}'", "group_key": "district_code", "role": role,
+                    "datasets": by_district})
+        if make_users:
+            username = DEMO_OFFICER.format(code=code)
+            users.append({"username": username, "first_name": name, "last_name": "工作人员", "role": role,
+                          "email": f"{username}@creditlake.invalid", "password": password})
+    return {"datasets": every, "dashboards": dashboards, "viewer_extra": _VIEWER_EXTRA, "roles": roles,
+            "rls": rls, "users": users}
+
+
+def import_dashboards(settings: Settings, source: Path | None = None, access: bool = True) -> None:
+    """Import the YAML bundle (default dashboards/creditlake); objects matched by uuid are overwritten, not doubled.
+
+    With `access` (the default) the roles, row-level security filters and demo users are made or brought back to
+    what access_spec() says, in the same Superset process.
+    """
     source = source or BUNDLE_DIR
     write_config(settings)
+    spec = access_spec(source)
+    if not access:
+        spec = {**spec, "roles": [], "rls": [], "users": []}
     # The zip holds the serving URI (maybe with a password): private temp file, deleted straight after.
     fd, name = tempfile.mkstemp(prefix="bundle-", suffix=".zip", dir=settings.superset_home)
     os.close(fd)
     bundle = Path(name)
     try:
         build_bundle(settings, bundle, source)
-        _run(settings, [str(_binary("python")), "-c", _IMPORT_SCRIPT, str(bundle), ADMIN_USER],
-             shown=f"import assets bundle {source}")
+        _run(settings, [str(_binary("python")), str(SUPERSET_SIDE), str(bundle), ADMIN_USER],
+             shown=f"import assets bundle {source} and set up roles", stdin=json.dumps(spec, ensure_ascii=False))
     finally:
         bundle.unlink(missing_ok=True)
 

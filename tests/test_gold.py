@@ -137,3 +137,15 @@ def test_sanctions_are_shared_and_a_department_gets_its_answer(pipeline_run, set
     from creditlake.ledger import read_entries
 
     assert case_id in {e.record["case_id"] for e in read_entries(settings, kind="penalty_shared")}
+
+
+def test_report_states_the_supervision_figures_of_the_gold_tables(pipeline_run, settings, truth):
+    from pypdf import PdfReader
+
+    month = truth["months"][-1]
+    text = "".join(p.extract_text() for p in PdfReader(settings.reports / f"creditlake-report-{month}.pdf").pages)
+    lost = query(settings, "SELECT count(*) AS n FROM mart_lost_contact")[0]["n"]
+    warnings = query(settings, "SELECT count(*) AS n FROM mart_warnings WHERE month = ?", [month])[0]["n"]
+    assert "信用监管情况" in text
+    assert f"失联企业 {lost} 户" in text.replace("\n", "")
+    assert f"风险预警 {warnings} 条" in text.replace("\n", "")

@@ -263,10 +263,39 @@ def fetch_rows(settings: Settings, month: str) -> list[dict[str, Any]]:
     return rows
 
 
+def fetch_supervision(settings: Settings, month: str) -> dict[str, Any] | None:
+    """Development index, activity rate, lost-contact enterprises and the month's warnings per division, from the
+    gold marts; None when the serving store does not hold them (a lake that has not built the full gold yet)."""
+    month = check_month(month)
+    try:
+        rows = query(settings, (
+            "SELECT d.district_code, d.district_name, d.development_index, d.activity_rate, "
+            "coalesce(l.n, 0) AS lost_contact, coalesce(l.high, 0) AS lost_high, coalesce(w.n, 0) AS warnings "
+            "FROM mart_region_development_monthly d "
+            "LEFT JOIN (SELECT district_code, count(*) AS n, sum(CASE WHEN priority = '高' THEN 1 ELSE 0 END) AS high "
+            "           FROM mart_lost_contact GROUP BY district_code) l ON l.district_code = d.district_code "
+            f"LEFT JOIN (SELECT district_code, count(*) AS n FROM mart_warnings WHERE month = '{month}' "
+            "           GROUP BY district_code) w ON w.district_code = d.district_code "
+            f"WHERE d.month = '{month}' ORDER BY d.district_code"))
+    except Exception:  # noqa: BLE001  (DuckDB and psycopg raise different errors for a missing table)
+        return None
+    if not rows:
+        return None
+    indexes = [float(r["development_index"]) for r in rows if r["development_index"] is not None]
+    return {
+        "districts": rows,
+        "lost_total": sum(int(r["lost_contact"]) for r in rows),
+        "lost_high": sum(int(r["lost_high"]) for r in rows),
+        "warnings_total": sum(int(r["warnings"]) for r in rows),
+        "index_mean": f"{sum(indexes) / len(indexes):.1f}" if indexes else "—",
+    }
+
+
 # --- rendering ----------------------------------------------------------------------------------
 
 
-def render_html(figures: MonthlyFigures, generated_at: datetime | None = None) -> str:
+def render_html(figures: MonthlyFigures, generated_at: datetime | None = None,
+                supervision: dict[str, Any] | None = None) -> str:
     """The report as HTML, from the Jinja2 template."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -279,6 +308,7 @@ def render_html(figures: MonthlyFigures, generated_at: datetime | None = None) -
         total_mom=pct_change(figures.current.power_kwh, figures.previous.power_kwh if figures.previous else None),
         source=SOURCE,
         generated=now.strftime("%Y-%m-%d %H:%M"),
+        sup=supervision,
     )
 
 
@@ -287,7 +317,7 @@ def render_monthly_report(settings: Settings, month: str, out: Path | None = Non
     from weasyprint import HTML
 
     figures = build_figures(month, fetch_rows(settings, month))
-    html = render_html(figures)
+    html = render_html(figures, supervision=fetch_supervision(settings, month))
     out = Path(out) if out is not None else settings.reports / f"creditlake-report-{month}.pdf"
     out.parent.mkdir(parents=True, exist_ok=True)
     # Written aside and renamed, so a failed render never leaves a truncated PDF under the final name.

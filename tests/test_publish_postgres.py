@@ -19,11 +19,16 @@ def pg_settings(settings):
 
 
 def test_publish_to_postgres_then_read_back(pipeline_run, spark, pg_settings):
-    from creditlake.serve.publish import publish
+    from creditlake.serve.publish import SERVED_TABLES, publish
     from creditlake.serve.store import query
 
     counts = publish(spark, pg_settings)
-    assert counts == {"mart_district_power_monthly": 30}
+    assert set(counts) == {t.split(".", 1)[1] for t in SERVED_TABLES}
+    assert counts["mart_district_power_monthly"] == 30
+    # Every served table arrives whole (lists as text, decimals, dates): same row counts as the lake.
+    for qualified in SERVED_TABLES:
+        layer, table = qualified.split(".", 1)
+        assert query(pg_settings, f'SELECT count(*) AS n FROM "{table}"')[0]["n"] == spark.table(qualified).count()
     rows = query(pg_settings, "SELECT district_name, sum(power_kwh) AS kwh FROM mart_district_power_monthly "
                               "GROUP BY district_name ORDER BY district_name")
     expected = {r.district_name: r.kwh for r in spark.sql(

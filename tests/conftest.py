@@ -107,3 +107,18 @@ def pipeline_run(spark, settings, landing, airflow_db):
     dag = bag.get_dag("creditlake_monthly")
     run = dag.test(run_conf={"landing": str(landing[0]), "start": SLICE["start"], "end": SLICE["end"]})
     return run
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Drop this run's Airflow metadata database (PostgreSQL 13+: FORCE closes what the run left connected)."""
+    if not AIRFLOW_DB:
+        return
+    import psycopg
+
+    name = AIRFLOW_DB.rsplit("/", 1)[-1]
+    try:
+        with psycopg.connect("postgresql://creditlake:creditlake@127.0.0.1:5432/postgres", autocommit=True,
+                             connect_timeout=5) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except psycopg.Error:
+        pass  # a leftover database is harmless: the next run creates its own

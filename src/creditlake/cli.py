@@ -113,11 +113,14 @@ def ingest(
     from creditlake.pipeline import stage_ingest, stage_silver
 
     periods = period or sorted({d.period for d in find_deliveries(landing, default_catalogue())})
+    def progress(layer: str):
+        return lambda name: console.print(f"  [cyan]→[/] {layer} {name}")
+
     done = _timed("bronze")
-    bronze = stage_ingest(landing, periods, sources)
+    bronze = stage_ingest(landing, periods, sources, on_dataset=progress("bronze"))
     done(f"{len(bronze)} deliveries")
     done = _timed("silver")
-    silver = stage_silver(periods, sources)
+    silver = stage_silver(periods, sources, on_dataset=progress("silver"))
     done(f"{sum(r['loaded'] for r in silver)} rows loaded, {sum(r['quarantined'] for r in silver)} quarantined")
     for r in bronze:
         if r["status"] == "rejected":
@@ -357,13 +360,13 @@ def lost_contact(
     from creditlake.analytics.lost_contact import COLUMNS, lost_contact_list, write_csv
 
     rows = lost_contact_list(get_settings(), district)
+    shown = ("priority", "score", "enterprise_id", "enterprise_name", "district_name", "reasons_text",
+             "follow_up_status")
     table = Table(title=f"失联企业名单（{len(rows)} 户）", show_lines=False)
-    for header in ("优先级", "评分", "统一社会信用代码", "企业名称", "所属区县", "失联原因", "跟进状态"):
-        table.add_column(header, overflow="fold")
-    keys = [k for k, v in COLUMNS.items() if v in ("优先级", "评分", "统一社会信用代码", "企业名称", "所属区县",
-                                                   "失联原因", "跟进状态")]
+    for key in shown:
+        table.add_column(COLUMNS[key], overflow="fold")
     for row in rows[:limit]:
-        table.add_row(*[str(row[k]) for k in keys])
+        table.add_row(*[str(row[k]) for k in shown])
     out.print(table)
     if len(rows) > limit:
         out.print(f"… 另有 {len(rows) - limit} 户（--limit 或 --csv 查看全部）")

@@ -40,7 +40,7 @@ def stage_ingest(landing: Path, periods: list[str], sources: list[str] | None = 
     results = ingest_bronze(get_spark(settings), settings, default_catalogue(), Path(landing), periods, sources,
                             datasets, on_dataset)
     append_events([("delivery_ingested", {
-        "source": r.delivery.split("/")[0], "dataset": r.delivery.split("/")[1], "period": r.delivery.split("/")[2],
+        **dict(zip(("source", "dataset", "period"), r.delivery.split("/"))),
         "delivery_id": r.delivery_id, "sha256": r.delivery_id, "rows": r.landed,
     }) for r in results if r.status == "loaded"], settings)
     return as_dicts(results)

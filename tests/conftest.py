@@ -113,8 +113,12 @@ def pytest_sessionfinish(session, exitstatus):
     """Drop this run's Airflow metadata database (PostgreSQL 13+: FORCE closes what the run left connected)."""
     if not AIRFLOW_DB:
         return
+    import sys
+
     import psycopg
 
+    if "airflow.settings" in sys.modules:  # close this process's own pool first: no error from it at exit
+        sys.modules["airflow.settings"].dispose_orm()
     name = AIRFLOW_DB.rsplit("/", 1)[-1]
     try:
         with psycopg.connect("postgresql://creditlake:creditlake@127.0.0.1:5432/postgres", autocommit=True,

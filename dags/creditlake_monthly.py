@@ -19,8 +19,10 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference, SyncCallback
 
-from creditlake.orchestration import record_failure
+from creditlake.orchestration import record_deadline_missed, record_failure
+from creditlake.settings import get_settings
 
 SILVER = Asset("creditlake://silver")
 GOLD = Asset("creditlake://gold")
@@ -52,6 +54,10 @@ def _window():
     max_active_runs=1,
     max_active_tasks=2,  # one JVM per running task: two fit a laptop; raise it on a cluster
     default_args=DEFAULT_ARGS,
+    # A run still going this long after it was queued is late: the executor records it (logs/deadlines.jsonl).
+    deadline=DeadlineAlert(reference=DeadlineReference.DAGRUN_QUEUED_AT,
+                           interval=timedelta(minutes=get_settings().run_deadline_minutes),
+                           callback=SyncCallback(record_deadline_missed)),
     tags=["creditlake", "monthly"],
     doc_md=__doc__,
     params={
@@ -89,11 +95,12 @@ def creditlake_monthly():
 
         return stage_quality(_window()[1], sources=get_current_context()["params"].get("sources"))
 
-    @task(outlets=[GOLD], doc_md="dbt build of staging, intermediate and marts. 金层构建。")
+    @task(outlets=[GOLD], doc_md="dbt build of staging, intermediate and marts; incremental marts recompute the "
+                                 "run's months and later ones. 金层构建（增量模型只重算本次月份及以后）。")
     def gold(_quality) -> dict:
         from creditlake.pipeline import stage_gold
 
-        return stage_gold()
+        return stage_gold(recompute_from=_window()[1][0])
 
     @task(outlets=[SERVING], doc_md="Gold -> serving store, atomic swap. 发布到服务库。")
     def publish(_gold) -> dict:

@@ -27,7 +27,8 @@ def test_two_month_backfill_converges_to_the_same_gold(pipeline_run, settings, l
         pytest.skip("PostgreSQL is not running (bash scripts/test.sh starts it): the scheduler needs it")
 
     before = _served_checksums(settings)
-    env = {**os.environ, "CREDITLAKE_HOME": str(settings.home)}
+    # A deadline every backfill run misses (30 s after it is queued): Airflow's deadline alert must record both.
+    env = {**os.environ, "CREDITLAKE_HOME": str(settings.home), "CREDITLAKE_RUN_DEADLINE_MINUTES": "0.5"}
     try:
         res = subprocess.run([sys.executable, "-m", "creditlake.cli", "backfill", "--start", "2024-02", "--end",
                               "2024-03", "--sources", "samr", "--landing", str(landing[0])],
@@ -50,3 +51,9 @@ def test_two_month_backfill_converges_to_the_same_gold(pipeline_run, settings, l
         kinds = session.scalars(select(DagRun.run_type).where(DagRun.dag_id == "creditlake_monthly")).all()
     assert sum(k == "backfill" for k in kinds) == 2
     assert _served_checksums(settings) == before
+    # Each run missed its deadline and the executor ran the callback, which says which run and since when.
+    import json
+
+    late = [json.loads(line) for line in (settings.logs / "deadlines.jsonl").read_text().splitlines()]
+    assert {(r["dag_id"], r["run_type"]) for r in late} == {("creditlake_monthly", "backfill")}
+    assert len({r["run_id"] for r in late}) == 2, late

@@ -203,6 +203,19 @@ def publish() -> None:
     out.print_json(data=stage_publish())
 
 
+@app.command("dbt-docs")
+def dbt_docs() -> None:
+    """Generate the dbt documentation site (models, columns, tests, lineage, exposures) from the lake's catalog."""
+    from creditlake.dbt import run_dbt
+    from creditlake.spark import get_spark
+
+    settings = get_settings()
+    done = _timed("dbt docs")
+    run_dbt(get_spark(settings), settings, "docs generate")
+    done(f"open {settings.home / 'dbt' / 'target' / 'index.html'} (or: uv run dbt docs serve --project-dir "
+         f"dbt_project --profiles-dir dbt_project --target-path {settings.home / 'dbt' / 'target'})")
+
+
 @app.command()
 def jars() -> None:
     """Resolve the Spark/Delta jars into the Ivy cache (later starts need no network)."""

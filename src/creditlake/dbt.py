@@ -60,7 +60,7 @@ def run_dbt(spark, settings: Settings, command: str = "build", extra: list[str] 
     clear_uncommitted(settings)
     target = settings.home / "dbt" / "target"
     args = [
-        command,
+        *command.split(),  # "build", or "docs generate"
         "--project-dir", str(DBT_PROJECT),
         "--profiles-dir", str(DBT_PROJECT),
         "--target-path", str(target),

@@ -54,3 +54,21 @@ def record_failure(context) -> None:
             "error": str(context.get("exception"))[:2000]}
     with (settings.logs / "failures.jsonl").open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def record_deadline_missed(context: dict | None = None, **kwargs) -> None:
+    """Airflow deadline-alert callback (run by the executor): one JSON line per run still going at its deadline,
+    in home/logs/deadlines.jsonl, so the engineer on duty sees which month is late and since when."""
+    import json
+    from datetime import datetime, timezone
+
+    context = context or {}
+    run = context.get("dag_run") or {}
+    deadline = context.get("deadline") or {}
+    settings = get_settings()
+    settings.logs.mkdir(parents=True, exist_ok=True)
+    line = {"time": datetime.now(timezone.utc).isoformat(), "dag_id": run.get("dag_id"), "run_id": run.get("dag_run_id"),
+            "run_type": run.get("run_type"), "queued_at": run.get("queued_at"), "state": run.get("state"),
+            "deadline": str(deadline.get("deadline_time")), "conf": run.get("conf")}
+    with (settings.logs / "deadlines.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")

@@ -74,13 +74,19 @@ def stage_quality(periods: list[str], settings: Settings | None = None,
     return [asdict(r) for r in check_silver(get_spark(settings), settings, default_catalogue(), periods, sources)]
 
 
-def stage_gold(settings: Settings | None = None) -> dict:
-    """dbt build: staging, intermediate and marts on Delta, with every model's tests."""
+def stage_gold(settings: Settings | None = None, recompute_from: str | None = None) -> dict:
+    """dbt build: staging, intermediate and marts on Delta, with every model's tests.
+
+    `recompute_from` (YYYY-MM, the run's first month): incremental gold models recompute that month and every
+    later one and keep the earlier months (dbt macro incremental_from); None rebuilds every month."""
+    import json
+
     from creditlake.dbt import run_dbt
     from creditlake.spark import get_spark
 
     settings = settings or get_settings()
-    return asdict(run_dbt(get_spark(settings), settings, "build"))
+    extra = ["--vars", json.dumps({"recompute_from": recompute_from})] if recompute_from else []
+    return asdict(run_dbt(get_spark(settings), settings, "build", extra))
 
 
 def stage_publish(settings: Settings | None = None) -> dict:
@@ -152,7 +158,7 @@ def run_all(landing: Path, start: str, end: str, settings: Settings | None = Non
         ("ingest", lambda: stage_ingest(landing, periods, settings=settings, datasets=datasets)),
         ("silver", lambda: stage_silver(periods, settings=settings, datasets=datasets)),
         ("quality", lambda: stage_quality(periods, settings=settings)),
-        ("gold", lambda: stage_gold(settings)),
+        ("gold", lambda: stage_gold(settings, recompute_from=periods[0])),
         ("publish", lambda: stage_publish(settings)),
         ("report", lambda: stage_report(end, settings)),
     ]

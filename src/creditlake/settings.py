@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     superset_demo_users: bool = Field(True, description="Create the demo users of each role at Superset start.")
     airflow_port: int = Field(8080, description="Port of Airflow's API server and UI (127.0.0.1).")
     airflow_parallelism: int = Field(2, description="Tasks Airflow's LocalExecutor runs at once (one JVM each).")
+    run_deadline_minutes: float = Field(
+        360, description="Deadline of a monthly DAG run, minutes after it was queued: a run still going then is "
+        "recorded in home/logs/deadlines.jsonl (Airflow deadline alert).")
     superset_admin_password: str = Field("admin", description="Password of Superset's admin user `admin`.")
 
     # Derived locations: one place, so no module builds a path of its own.

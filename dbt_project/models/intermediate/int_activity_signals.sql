@@ -1,7 +1,10 @@
 -- Per enterprise and month: each activity signal scaled to 0..1, and whether it applies to the enterprise.
--- The formulas and their reasoning are in docs/indicators.md.
+-- The formulas and their reasoning are in docs/indicators.md. When mart_enterprise_activity_monthly is built
+-- incrementally (macro incremental_from), only the recomputed months and the 12 months before them are read.
+{%- set first = incremental_from('mart_enterprise_activity_monthly') %}
 with base as (
     select * from {{ ref('int_enterprise_months') }}
+    {% if first %}where month >= '{{ first }}'{% endif %}
 ),
 
 utility as (
@@ -15,10 +18,14 @@ utility as (
         select
             enterprise_id, month, utility, quantity,
             max(quantity) over (
-                partition by enterprise_id, utility order by month
-                rows between 11 preceding and current row
+                partition by enterprise_id, utility order by month_index
+                range between 11 preceding and current row
             ) as peak_12m
-        from {{ ref('fct_utility_use') }}
+        from (
+            select *, cast(substr(month, 1, 4) as int) * 12 + cast(substr(month, 6, 2) as int) as month_index
+            from {{ ref('fct_utility_use') }}
+            {% if first %}where month >= {{ months_before(first, 11) }}{% endif %}
+        )
     )
     group by enterprise_id, month
 ),
@@ -31,8 +38,13 @@ bank as (
     select
         enterprise_id, month,
         least(transactions / greatest(0.3 * max(transactions) over (
-            partition by enterprise_id order by month rows between 11 preceding and current row), 3.0), 1.0) as s_bank
-    from {{ ref('fct_bank_activity') }}
+            partition by enterprise_id order by month_index range between 11 preceding and current row), 3.0), 1.0)
+            as s_bank
+    from (
+        select *, cast(substr(month, 1, 4) as int) * 12 + cast(substr(month, 6, 2) as int) as month_index
+        from {{ ref('fct_bank_activity') }}
+        {% if first %}where month >= {{ months_before(first, 11) }}{% endif %}
+    )
 ),
 
 has_bank as (

@@ -10,8 +10,12 @@ alive as (
     select enterprises.*
     from {{ ref('int_enterprises_registered') }} as enterprises
     cross join as_of
+    left join {{ ref('int_deregistrations_on_quarantined_rows') }} as closed_on_quarantined_row
+        on closed_on_quarantined_row.enterprise_id = enterprises.enterprise_id
+        and closed_on_quarantined_row.deregistered_on <= as_of.month_end
     where enterprises.established_on <= add_months(as_of.month_end, -2)
       and (enterprises.deregistered_on is null or enterprises.deregistered_on > as_of.month_end)
+      and closed_on_quarantined_row.enterprise_id is null
 ),
 
 recent_months as (
@@ -22,7 +26,8 @@ recent_months as (
 ),
 
 tax_filed as (
-    select enterprise_id, count(distinct filings.month) as months_filed
+    select enterprise_id, count(distinct filings.month) as months_filed,
+           max(filings.month = (select max(month) from recent_months)) as filed_latest
     from {{ ref('fct_tax_filings') }} as filings
     inner join recent_months on recent_months.month = filings.month
     group by enterprise_id
@@ -64,7 +69,9 @@ non_filing as (
 ),
 
 utility as (
-    select use.enterprise_id, sum(use.quantity) as recent_use
+    select use.enterprise_id, sum(use.quantity) as recent_use,
+           sum(case when use.month = (select max(month) from recent_months) then use.quantity end) as latest_use,
+           sum(case when use.month = (select min(month) from recent_months) then use.quantity else 0 end) as prior_use
     from {{ ref('fct_utility_use') }} as use
     inner join recent_months on recent_months.month = use.month
     group by use.enterprise_id
@@ -72,7 +79,9 @@ utility as (
 
 social as (
     select enterprise_id,
-           max(case when month in (select month from recent_months) then insured_headcount else 0 end) as recent_headcount
+           max(case when month in (select month from recent_months) then insured_headcount else 0 end) as recent_headcount,
+           max(case when month = (select max(month) from recent_months) then insured_headcount else 0 end) as latest_headcount,
+           max(case when month = (select min(month) from recent_months) then insured_headcount else 0 end) as prior_headcount
     from {{ ref('fct_social_insurance') }}
     group by enterprise_id
 ),
@@ -95,6 +104,11 @@ evidence as (
         non_filing.designated_on,
         utility.enterprise_id is not null and utility.recent_use <= 0 as is_utility_silent,
         social.enterprise_id is not null and social.recent_headcount = 0 as is_social_insurance_silent,
+        -- Everything stopped in the latest month at once: no tax return (not even a zero one, which dormant firms
+        -- still file), and power/water/gas use or insured staff that were there the month before fell to zero.
+        coalesce(not coalesce(tax_filed.filed_latest, false)
+            and ((utility.prior_use > 0 and utility.latest_use <= 0)
+                 or (social.prior_headcount > 0 and social.latest_headcount = 0)), false) as is_stopped_at_once,
         alive.established_on <= make_date(year(as_of.month_end) - case when month(as_of.month_end) >= 7 then 1 else 2 end, 12, 31)
             and reports.enterprise_id is null as is_annual_report_missing,
         as_of.month as as_of_month
@@ -122,6 +136,7 @@ scored as (
             case when tax_months_filed = 0 then '近两个月未进行纳税申报' when tax_months_filed = 1 then '近两个月中有一个月未申报纳税' end,
             case when designated_on is not null then '被税务机关认定为非正常户' end,
             case when is_utility_silent then '近两个月水、电、气用量为零' end,
+            case when is_stopped_at_once then '最近一个月纳税申报、水电气用量或社保缴费同时中断' end,
             case when is_social_insurance_silent then '近两个月无社保缴费人员' end,
             case when is_annual_report_missing then '未报送上一年度年度报告' end
         ), reason -> reason is not null) as reasons,
@@ -132,6 +147,7 @@ scored as (
             + case when tax_months_filed = 0 then 30 when tax_months_filed = 1 then 15 else 0 end
             + case when designated_on is not null then 25 else 0 end
             + case when is_utility_silent then 10 else 0 end
+            + case when is_stopped_at_once then 25 else 0 end
             + case when is_social_insurance_silent then 5 else 0 end
             + case when is_annual_report_missing then 10 else 0 end
         ) as score
@@ -157,6 +173,7 @@ select
     scored.listed_on,
     scored.designated_on,
     scored.is_utility_silent,
+    scored.is_stopped_at_once,
     scored.is_social_insurance_silent,
     scored.is_annual_report_missing
 from scored

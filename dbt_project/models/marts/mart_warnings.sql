@@ -4,6 +4,7 @@
 --   shell_cluster        one domicile, phone or legal representative behind many newly registered firms
 --   utility_collapse     power use falling below a fifth of the enterprise's previous three months
 --   multi_department     sanctions from two or more departments within twelve months
+--   repeated_disputes    three or more consumer disputes mediated within twelve months
 with months as (
     select * from {{ ref('int_months') }}
 ),
@@ -179,12 +180,44 @@ first_multi as (
     ) where recency = 1
 ),
 
+disputes as (
+    select mediations.enterprise_id, months.month,
+           count(*) as disputes,
+           sum(case when mediations.outcome = '调解成功' then 1 else 0 end) as settled
+    from {{ ref('fct_mediation_cases') }} as mediations
+    inner join months
+        on mediations.closed_on <= months.month_end and mediations.closed_on > add_months(months.month_end, -12)
+    group by mediations.enterprise_id, months.month
+),
+
+repeated_disputes as (
+    select * except (recency) from (
+        select
+            'repeated_disputes' as warning_type,
+            '消费纠纷反复发生' as warning_type_zh,
+            disputes.enterprise_id,
+            enterprises.district_code,
+            enterprises.industry_code,
+            disputes.month,
+            concat('近12个月消费纠纷调解', cast(disputes.disputes as string), '件，其中调解成功',
+                   cast(disputes.settled as string), '件') as evidence,
+            case when disputes.disputes >= 5 or disputes.settled * 2 < disputes.disputes then '高' else '中' end
+                as severity,
+            -- Reported in the first month the threshold is met, not again every month after.
+            row_number() over (partition by disputes.enterprise_id order by disputes.month) as recency
+        from disputes
+        inner join enterprises on enterprises.enterprise_id = disputes.enterprise_id
+        where disputes.disputes >= 3
+    ) where recency = 1
+),
+
 unioned as (
     select * from complaint_surges
     union all select * from area_surges
     union all select * from shell_clusters
     union all select * from collapses
     union all select * from first_multi
+    union all select * from repeated_disputes
 )
 
 select

@@ -1,0 +1,22 @@
+{#-
+    The first month an incremental gold model recomputes, or none for a full build.
+
+    The pipeline passes `--vars '{recompute_from: YYYY-MM}'`: the earliest month of the run (a new month, or the
+    first month of a backfill). Every month from it to the end is recomputed (later months read earlier ones through
+    12-month windows), earlier months stay as they are. None when the var is absent, on --full-refresh, or while the
+    model's table does not exist yet: then the model builds every month. Upstream views that feed the model call it
+    with the model's name, so their look-back filters apply exactly when the model is incremental.
+-#}
+{% macro incremental_from(model_name) -%}
+    {%- set first = var('recompute_from', none) -%}
+    {%- if first is none or flags.FULL_REFRESH or not execute -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set existing = adapter.get_relation(database=none, schema='gold', identifier=model_name) -%}
+    {{- return(first if existing is not none and existing.is_table else none) -}}
+{%- endmacro %}
+
+{#- The month `months` before `month` (YYYY-MM), as a SQL string literal. -#}
+{% macro months_before(month, months) -%}
+    date_format(add_months(to_date('{{ month }}-01'), -{{ months }}), 'yyyy-MM')
+{%- endmacro %}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from creditlake.report.figures import (  # noqa: F401  (re-exported: the report's public helpers)
+from creditlake.report.figures import (
     ComplaintSummary,
     Comparison,
     DisciplineSummary,
@@ -30,7 +30,6 @@ from creditlake.report.figures import (  # noqa: F401  (re-exported: the report'
     check_month,
     complaint_categories,
     counted_indicator,
-    describe_change,
     development_indicator,
     discipline_summary,
     district_rows,
@@ -45,7 +44,6 @@ from creditlake.report.figures import (  # noqa: F401  (re-exported: the report'
     lost_contact_summary,
     month_label,
     paired_bar_chart,
-    pct_change,
     registration_indicators,
     settled_share_indicator,
     shift_month,

@@ -140,16 +140,38 @@ def test_sanctions_are_shared_and_a_department_gets_its_answer(pipeline_run, set
     assert case_id in {e.record["case_id"] for e in read_entries(settings, kind="penalty_shared")}
 
 
-def test_report_states_the_supervision_figures_of_the_gold_tables(pipeline_run, settings, truth):
+def test_report_states_the_headline_figures_of_the_gold_tables(pipeline_run, settings, truth):
+    """The monthly PDF the pipeline rendered says what the gold marts in the serving store hold."""
+    import re
+
     from pypdf import PdfReader
 
+    from creditlake.report.figures import fmt_int, fmt_num, month_label, shift_month
+
     month = truth["months"][-1]
-    text = "".join(p.extract_text() for p in PdfReader(settings.reports / f"creditlake-report-{month}.pdf").pages)
-    lost = query(settings, "SELECT count(*) AS n FROM mart_lost_contact")[0]["n"]
+    pdf = settings.reports / f"creditlake-report-{month}.pdf"
+    text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(pdf).pages))
+
+    def says(sentence: str) -> bool:  # the layout breaks lines anywhere, and a break can swallow a space
+        return re.sub(r"\s+", "", sentence) in text
+
+    region = query(settings, "SELECT sum(stock) AS stock, sum(new_registrations) AS new, "
+                             "sum(deregistrations) AS dereg FROM mart_region_indicators_monthly WHERE month = ?",
+                   [month])[0]
+    mean_index = query(settings, "SELECT avg(activity_index) AS m FROM mart_enterprise_activity_monthly "
+                                 "WHERE month = ?", [month])[0]["m"]
+    lost = query(settings, "SELECT count(*) AS n, sum(CASE WHEN priority = '高' THEN 1 ELSE 0 END) AS high "
+                           "FROM mart_lost_contact")[0]
     warnings = query(settings, "SELECT count(*) AS n FROM mart_warnings WHERE month = ?", [month])[0]["n"]
-    assert "信用监管情况" in text
-    assert f"失联企业 {lost} 户" in text.replace("\n", "")
-    assert f"风险预警 {warnings} 条" in text.replace("\n", "")
+    for heading in ("主要指标", "变化情况", "分区县情况", "分行业情况", "失联企业", "风险预警"):
+        assert heading in text, heading
+    assert says(f"{month_label(month)}末全市存续企业 {fmt_int(region['stock'])} 户，当月新设企业 "
+                f"{fmt_int(region['new'])} 户，注销企业 {fmt_int(region['dereg'])} 户")
+    assert says(f"企业活跃度指数均值 {fmt_num(mean_index)}")
+    assert says(f"全市失联企业 {fmt_int(lost['n'])} 户，其中高优先级 {fmt_int(lost['high'] or 0)} 户")
+    assert says(f"本月新增风险预警 {fmt_int(warnings)} 条")
+    # The slice has no month a year back: the report says so instead of a figure.
+    assert says(f"数据湖中没有上年同期（{month_label(shift_month(month, -12))}）的数据，本期不作同比。")
 
 
 def test_dbt_docs_describe_the_marts_and_who_uses_them(pipeline_run, spark, settings):

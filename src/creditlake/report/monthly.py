@@ -1,17 +1,54 @@
-"""The monthly Chinese PDF report for policy makers: enterprises and their electricity use by district."""
+"""The monthly Chinese PDF report for policy makers, from the gold marts in the serving store.
+
+`fetch_store_data` reads what the report needs (only from the tables the store holds), `build_report` turns it
+into figures and sentences (pure, in `report.figures`), `render_html` fills the template and
+`render_monthly_report` writes the PDF. docs/report.md lists every figure and the mart it comes from.
+"""
 
 from __future__ import annotations
 
 import os
-import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from creditlake.report.figures import (
+    ComplaintSummary,
+    Comparison,
+    DisciplineSummary,
+    Indicator,
+    LostContactSummary,
+    MonthlyFigures,
+    Row,
+    WarningSummary,
+    activity_indicators,
+    bar_chart,
+    build_figures,
+    check_month,
+    complaint_categories,
+    counted_indicator,
+    development_indicator,
+    discipline_summary,
+    district_rows,
+    fmt_change,
+    fmt_delta,
+    fmt_int,
+    fmt_num,
+    fmt_rate,
+    fmt_value,
+    hbar_chart,
+    industry_rows,
+    lost_contact_summary,
+    month_label,
+    paired_bar_chart,
+    registration_indicators,
+    settled_share_indicator,
+    shift_month,
+    warning_summary,
+)
 from creditlake.serve.store import query
 from creditlake.settings import Settings
 
@@ -20,297 +57,345 @@ MART = "mart_district_power_monthly"
 REPORT_TABLES = (MART, "mart_region_development_monthly", "mart_lost_contact", "mart_warnings")
 TEMPLATES = Path(__file__).parent / "templates"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-SOURCE = f"creditlake 服务库 {MART}"
+SOURCE = "creditlake 服务库（黄金层数据集市）"
 
-# Strict so that the month can be inlined into SQL: the store speaks two placeholder dialects.
-_MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+# Monthly marts whose months make up "the lake's months" (a month of the lake with no complaint counts 0).
+MONTHLY_MARTS = ("mart_region_indicators_monthly", "mart_region_development_monthly", MART)
 
-
-# --- pure helpers -------------------------------------------------------------------------------
-
-
-def check_month(month: str) -> str:
-    """The month if it is a 'YYYY-MM' string, else ValueError."""
-    if not isinstance(month, str) or not _MONTH_RE.fullmatch(month):
-        raise ValueError(f"month must look like 2024-06, got {month!r}")
-    return month
-
-
-def shift_month(month: str, months: int) -> str:
-    """The 'YYYY-MM' month `months` away from `month` (negative goes back)."""
-    year, mon = map(int, check_month(month).split("-"))
-    index = year * 12 + (mon - 1) + months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def month_label(month: str) -> str:
-    """'2024-06' -> '2024年6月'."""
-    year, mon = map(int, check_month(month).split("-"))
-    return f"{year}年{mon}月"
-
-
-def _round(x: float, places: int) -> Decimal:
-    # Half-up, as Chinese statistical tables round (四舍五入), not Python's half-even. The first step drops
-    # binary noise, so that 0.4135 * 100 (41.349999999999994) rounds as the 41.35 it stands for.
-    exact = Decimal(repr(float(x))).quantize(Decimal("1e-9"), rounding=ROUND_HALF_UP)
-    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-def pct_change(cur: float | None, prev: float | None) -> float | None:
-    """Relative change from `prev` to `cur` as a fraction (0.032 = +3.2%); None if there is no base."""
-    if cur is None or prev is None or prev == 0:
-        return None
-    return (cur - prev) / prev
-
-
-def describe_change(label: str, pct: float | None) -> str:
-    """A Chinese sentence such as '用电量较上月增长 3.2%' for a fraction from pct_change."""
-    if pct is None:
-        return f"{label}无可比数据"
-    shown = _round(abs(pct) * 100, 1)
-    # Judged on the shown figure so the report never says '增长 0.0%'.
-    if shown == 0:
-        return f"{label}持平"
-    return f"{label}{'增长' if pct > 0 else '下降'} {shown}%"
-
-
-def fmt_int(x: float) -> str:
-    """A whole number with thousands separators: 1234567.4 -> '1,234,567'."""
-    return f"{int(_round(x, 0)):,}"
-
-
-def fmt_rate(rate: float | None) -> str:
-    """A 0..1 share as a percentage with one decimal: 0.3754 -> '37.5%'."""
-    return "—" if rate is None else f"{_round(rate * 100, 1)}%"
-
-
-def fmt_change(pct: float | None) -> str:
-    """A table cell for a change: '+3.2%', '-1.0%', '持平', or '—' without a base."""
-    if pct is None:
-        return "—"
-    shown = _round(abs(pct) * 100, 1)
-    if shown == 0:
-        return "持平"
-    return f"{'+' if pct > 0 else '-'}{shown}%"
-
-
-@dataclass(frozen=True)
-class Totals:
-    """City-wide figures of one month."""
-
-    enterprises: int
-    with_power: int
-    power_kwh: float
-
-    @property
-    def active_rate(self) -> float | None:
-        # From the summed counts: an average of district rates would weigh small counties like big districts.
-        return self.with_power / self.enterprises if self.enterprises else None
-
-
-@dataclass(frozen=True)
-class District:
-    """One district's row of the report."""
-
-    code: str
-    name: str
-    enterprises: int
-    with_power: int
-    power_kwh: float
-    power_mom: float | None
-
-    @property
-    def active_rate(self) -> float | None:
-        return self.with_power / self.enterprises if self.enterprises else None
-
-
-@dataclass(frozen=True)
-class MonthlyFigures:
-    """Everything the report shows, computed from the mart rows; no I/O."""
-
-    month: str
-    current: Totals
-    previous: Totals | None
-    year_ago: Totals | None
-    districts: tuple[District, ...]
-
-    @property
-    def label(self) -> str:
-        return month_label(self.month)
-
-    def _sentences(self, base: Totals | None, against: str, missing: str) -> list[str]:
-        if base is None:
-            return [missing]
-        cur = self.current
-        return [
-            describe_change(f"企业总数较{against}", pct_change(cur.enterprises, base.enterprises)),
-            describe_change(f"用电企业数较{against}", pct_change(cur.with_power, base.with_power)),
-            describe_change(f"用电量较{against}", pct_change(cur.power_kwh, base.power_kwh)),
-        ]
-
-    @property
-    def mom(self) -> list[str]:
-        """Month-on-month sentences (环比)."""
-        return self._sentences(self.previous, "上月", "无上月数据")
-
-    @property
-    def yoy(self) -> list[str]:
-        """Year-on-year sentences (同比)."""
-        return self._sentences(self.year_ago, "上年同期", "无上年同期数据")
-
-
-def _totals(rows: list[dict[str, Any]]) -> Totals | None:
-    if not rows:
-        return None
-    return Totals(
-        enterprises=sum(int(r["enterprises"] or 0) for r in rows),
-        with_power=sum(int(r["enterprises_with_power"] or 0) for r in rows),
-        power_kwh=sum(float(r["power_kwh"] or 0.0) for r in rows),
-    )
-
-
-def build_figures(month: str, rows: list[dict[str, Any]]) -> MonthlyFigures:
-    """The report's figures for `month` from mart rows of that month, the month before and a year before."""
-    check_month(month)
-    by_month: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_month.setdefault(str(row["month"]), []).append(row)
-    for m, month_rows in by_month.items():
-        codes = [r["district_code"] for r in month_rows]
-        if len(codes) != len(set(codes)):
-            # The mart's grain is district x month; a duplicate would silently double the totals.
-            raise ValueError(f"{MART} has more than one row per district for month {m}")
-    current = _totals(by_month.get(month, []))
-    if current is None:
-        raise ValueError(f"no rows for month {month}")
-    prev_month = shift_month(month, -1)
-    prev_kwh = {r["district_code"]: r["power_kwh"] for r in by_month.get(prev_month, [])}
-    districts = tuple(
-        District(
-            code=str(r["district_code"]),
-            name=str(r["district_name"]),
-            enterprises=int(r["enterprises"] or 0),
-            with_power=int(r["enterprises_with_power"] or 0),
-            power_kwh=float(r["power_kwh"] or 0.0),
-            power_mom=pct_change(r["power_kwh"], prev_kwh.get(r["district_code"])),
-        )
-        # GB/T 2260 code order is the order the city's own statistics list its districts in.
-        for r in sorted(by_month[month], key=lambda r: str(r["district_code"]))
-    )
-    return MonthlyFigures(
-        month=month,
-        current=current,
-        previous=_totals(by_month.get(prev_month, [])),
-        year_ago=_totals(by_month.get(shift_month(month, -12), [])),
-        districts=districts,
-    )
-
-
-@dataclass(frozen=True)
-class Bar:
-    name: str
-    value: str
-    y: float
-    width: float
-
-
-@dataclass(frozen=True)
-class BarChart:
-    """Geometry of the horizontal bar chart, in SVG user units; the template only draws it."""
-
-    width: float
-    height: float
-    label_width: float
-    row_height: float
-    bar_height: float
-    bars: tuple[Bar, ...]
-
-
-def bar_chart(districts: tuple[District, ...] | list[District], width: float = 680.0) -> BarChart:
-    """Bars of power use by district, largest first, scaled to the largest."""
-    label_width, value_width, row_height, bar_height, pad = 72.0, 92.0, 18.0, 12.0, 4.0
-    ranked = sorted(districts, key=lambda d: (-d.power_kwh, d.code))
-    top = max((d.power_kwh for d in ranked), default=0.0)
-    span = width - label_width - value_width
-    bars = tuple(
-        Bar(
-            name=d.name,
-            value=fmt_int(d.power_kwh),
-            y=pad + i * row_height,
-            width=round(span * d.power_kwh / top, 2) if top > 0 else 0.0,
-        )
-        for i, d in enumerate(ranked)
-    )
-    return BarChart(width, 2 * pad + len(bars) * row_height, label_width, row_height, bar_height, bars)
+# What each section needs: table -> columns. A section whose table (or a column of it) is missing is left out.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "mart_region_indicators_monthly": ("month", "district_code", "district_name", "industry_code", "industry_name",
+                                       "new_registrations", "deregistrations", "stock", "net_growth", "operating"),
+    "mart_region_development_monthly": ("month", "district_code", "district_name", "development_index",
+                                        "activity_rate"),
+    "mart_enterprise_activity_monthly": ("month", "band", "activity_index"),
+    "mart_lost_contact": ("as_of_month", "district_code", "district_name", "priority", "reasons_text",
+                          "follow_up_status"),
+    "mart_warnings": ("month", "warning_type_zh", "enterprise_id", "district_code", "district_name",
+                      "industry_code", "severity", "evidence"),
+    "mart_enterprise_profile": ("enterprise_id", "enterprise_name"),
+    "fct_complaints": ("month", "category"),
+    "fct_mediation_cases": ("closed_on", "outcome"),
+    "mart_discipline_cases": ("case_id", "shared_on", "status"),
+    MART: ("month", "district_code", "district_name", "enterprises", "enterprises_with_power", "power_kwh"),
+}
 
 
 # --- data access --------------------------------------------------------------------------------
 
 
-def fetch_rows(settings: Settings, month: str) -> list[dict[str, Any]]:
-    """The mart rows of `month`, the month before and the same month a year before; ValueError if `month` has none."""
-    months = [check_month(month), shift_month(month, -1), shift_month(month, -12)]
-    # Inlined rather than bound: check_month admits only digits and '-', and DuckDB and psycopg disagree on placeholders.
-    in_list = ", ".join(f"'{m}'" for m in months)
-    rows = query(
-        settings,
-        f"SELECT month, district_code, district_name, enterprises, enterprises_with_power, power_kwh "
-        f"FROM {MART} WHERE month IN ({in_list}) ORDER BY month, district_code",
-    )
-    if not any(str(r["month"]) == month for r in rows):
-        span = query(settings, f"SELECT min(month) AS first_month, max(month) AS last_month FROM {MART}")
-        first, last = (span[0]["first_month"], span[0]["last_month"]) if span else (None, None)
-        available = f"{first}..{last}" if first else "none"
-        raise ValueError(f"no data for month {month} in the serving store (months available: {available})")
-    return rows
+def served_columns(settings: Settings) -> dict[str, set[str]]:
+    """Table -> column names of what the serving store holds (DuckDB's main schema, or PostgreSQL's creditlake,
+    which the store puts first on the search path)."""
+    rows = query(settings, "SELECT table_name, column_name FROM information_schema.columns "
+                           "WHERE table_schema = current_schema()")
+    out: dict[str, set[str]] = {}
+    for r in rows:
+        out.setdefault(str(r["table_name"]), set()).add(str(r["column_name"]))
+    return out
 
 
-def fetch_supervision(settings: Settings, month: str) -> dict[str, Any] | None:
-    """Development index, activity rate, lost-contact enterprises and the month's warnings per division, from the
-    gold marts; None when the serving store does not hold them (a lake that has not built the full gold yet)."""
+def usable(columns: dict[str, set[str]]) -> set[str]:
+    """The tables of NEEDS that the store holds with every column the report reads."""
+    return {t for t, cols in NEEDS.items() if t in columns and set(cols) <= columns[t]}
+
+
+def _in(values: list[str]) -> str:
+    # Inlined rather than bound: values are checked months (digits and '-'), and DuckDB and psycopg disagree on
+    # placeholders.
+    return ", ".join(f"'{check_month(v)}'" for v in values)
+
+
+@dataclass
+class StoreData:
+    """The rows the report reads, per source; None where the store does not hold the table."""
+
+    month: str
+    lake_months: set[str] = field(default_factory=set)
+    region: list[Row] | None = None  # division x section x month, three months
+    development: list[Row] | None = None
+    activity: list[Row] | None = None  # month x division x band counts
+    lost: list[Row] | None = None
+    warnings: list[Row] | None = None  # three months, with the enterprise's name where the profile is served
+    complaints: list[Row] | None = None  # month x category counts
+    mediation: list[Row] | None = None  # month: closed, settled
+    discipline: list[Row] | None = None  # month shared: cases, measures
+    discipline_open: Row = field(default_factory=dict)  # overdue, pending grants over all months
+    power: list[Row] | None = None
+
+
+def fetch_store_data(settings: Settings, month: str) -> StoreData:
+    """Everything the report shows for `month` (with the month before and a year before), from whichever of the
+    report's tables the serving store holds; ValueError if none of the monthly marts holds `month`."""
     month = check_month(month)
-    try:
-        rows = query(settings, (
-            "SELECT d.district_code, d.district_name, d.development_index, d.activity_rate, "
-            "coalesce(l.n, 0) AS lost_contact, coalesce(l.high, 0) AS lost_high, coalesce(w.n, 0) AS warnings "
-            "FROM mart_region_development_monthly d "
-            "LEFT JOIN (SELECT district_code, count(*) AS n, sum(CASE WHEN priority = '高' THEN 1 ELSE 0 END) AS high "
-            "           FROM mart_lost_contact GROUP BY district_code) l ON l.district_code = d.district_code "
-            f"LEFT JOIN (SELECT district_code, count(*) AS n FROM mart_warnings WHERE month = '{month}' "
-            "           GROUP BY district_code) w ON w.district_code = d.district_code "
-            f"WHERE d.month = '{month}' ORDER BY d.district_code"))
-    except Exception:  # noqa: BLE001  (DuckDB and psycopg raise different errors for a missing table)
-        return None
-    if not rows:
-        return None
-    indexes = [float(r["development_index"]) for r in rows if r["development_index"] is not None]
-    return {
-        "districts": rows,
-        "lost_total": sum(int(r["lost_contact"]) for r in rows),
-        "lost_high": sum(int(r["lost_high"]) for r in rows),
-        "warnings_total": sum(int(r["warnings"]) for r in rows),
-        "index_mean": f"{sum(indexes) / len(indexes):.1f}" if indexes else "—",
-    }
+    columns = served_columns(settings)
+    tables = usable(columns)
+    months = [month, shift_month(month, -1), shift_month(month, -12)]
+    in_months = _in(months)
+    data = StoreData(month)
+    for t in MONTHLY_MARTS:
+        if t in tables:
+            data.lake_months |= {str(r["month"]) for r in query(settings, f"SELECT DISTINCT month FROM {t}")}
+    if month not in data.lake_months:
+        if not data.lake_months:
+            raise ValueError("the serving store holds none of the report's monthly marts "
+                             f"({', '.join(MONTHLY_MARTS)}): run the pipeline first")
+        first, last = min(data.lake_months), max(data.lake_months)
+        raise ValueError(f"no data for month {month} in the serving store (months available: {first}..{last})")
+
+    if "mart_region_indicators_monthly" in tables:
+        data.region = query(settings, (
+            "SELECT month, district_code, district_name, industry_code, industry_name, "
+            "sum(stock) AS stock, sum(new_registrations) AS new_registrations, "
+            "sum(deregistrations) AS deregistrations, sum(net_growth) AS net_growth, sum(operating) AS operating"
+            + (", sum(new_capital_10k_cny) AS new_capital_10k_cny"
+               if "new_capital_10k_cny" in columns["mart_region_indicators_monthly"] else "")
+            + f" FROM mart_region_indicators_monthly WHERE month IN ({in_months}) "
+            "GROUP BY month, district_code, district_name, industry_code, industry_name "
+            "ORDER BY month, district_code, industry_code"))
+    if "mart_region_development_monthly" in tables:
+        extra = (", development_index_mom_change"
+                 if "development_index_mom_change" in columns["mart_region_development_monthly"] else "")
+        data.development = query(settings, (
+            f"SELECT month, district_code, district_name, development_index, activity_rate{extra} "
+            f"FROM mart_region_development_monthly WHERE month IN ({in_months}) ORDER BY month, district_code"))
+    if "mart_enterprise_activity_monthly" in tables:
+        data.activity = query(settings, (
+            "SELECT month, band, count(*) AS enterprises, sum(activity_index) AS index_sum "
+            f"FROM mart_enterprise_activity_monthly WHERE month IN ({in_months}) GROUP BY month, band "
+            "ORDER BY month, band"))
+    if "mart_lost_contact" in tables:
+        data.lost = query(settings, (
+            "SELECT as_of_month, district_code, district_name, priority, reasons_text, follow_up_status "
+            "FROM mart_lost_contact ORDER BY district_code"))
+    if "mart_warnings" in tables:
+        named = "mart_enterprise_profile" in tables
+        data.warnings = query(settings, (
+            "SELECT w.month, w.warning_type_zh, w.enterprise_id, w.district_code, w.district_name, w.industry_code, "
+            "w.severity, w.evidence, " + ("p.enterprise_name " if named else "NULL AS enterprise_name ")
+            + "FROM mart_warnings w "
+            + ("LEFT JOIN mart_enterprise_profile p ON p.enterprise_id = w.enterprise_id " if named else "")
+            + f"WHERE w.month IN ({in_months}) ORDER BY w.month, w.district_code"))
+    if "fct_complaints" in tables:
+        data.complaints = query(settings, (
+            "SELECT month, category, count(*) AS complaints FROM fct_complaints "
+            f"WHERE month IN ({in_months}) GROUP BY month, category ORDER BY month, category"))
+    if "fct_mediation_cases" in tables:
+        data.mediation = [
+            {"month": m, **query(settings, (
+                "SELECT count(*) AS closed, sum(CASE WHEN outcome = '调解成功' THEN 1 ELSE 0 END) AS settled "
+                f"FROM fct_mediation_cases WHERE closed_on >= DATE '{m}-01' "
+                f"AND closed_on < DATE '{shift_month(m, 1)}-01'"))[0]}
+            for m in months
+        ]
+    if "mart_discipline_cases" in tables:
+        data.discipline = [
+            {"month": m, **query(settings, (
+                "SELECT count(DISTINCT case_id) AS cases, count(*) AS measures, "
+                "sum(CASE WHEN status = '违规授予（逾期）' THEN 1 ELSE 0 END) AS overdue, "
+                "sum(CASE WHEN status = '期限内授予（待核查）' THEN 1 ELSE 0 END) AS pending "
+                f"FROM mart_discipline_cases WHERE shared_on >= DATE '{m}-01' "
+                f"AND shared_on < DATE '{shift_month(m, 1)}-01'"))[0]}
+            for m in months
+        ]
+        # Grants found so far against a restriction, whatever the month the sanction was shared in.
+        data.discipline_open = query(settings, (
+            "SELECT sum(CASE WHEN status = '违规授予（逾期）' THEN 1 ELSE 0 END) AS overdue, "
+            "sum(CASE WHEN status = '期限内授予（待核查）' THEN 1 ELSE 0 END) AS pending FROM mart_discipline_cases"))[0]
+    if MART in tables:
+        data.power = query(settings, (
+            "SELECT month, district_code, district_name, enterprises, enterprises_with_power, power_kwh "
+            f"FROM {MART} WHERE month IN ({in_months}) ORDER BY month, district_code"))
+    return data
+
+
+# --- the report's content -----------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    """Everything the template shows; a section is None when its mart is not in the store."""
+
+    month: str
+    comparison: Comparison
+    cards: list[dict[str, str]]
+    districts: list[Any] | None = None
+    industries: list[Any] | None = None
+    activity_bands: dict[str, float] | None = None
+    lost: LostContactSummary | None = None
+    warnings: WarningSummary | None = None
+    complaints: ComplaintSummary | None = None
+    discipline: DisciplineSummary | None = None
+    power: MonthlyFigures | None = None
+    charts: dict[str, Any] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def district_columns(self) -> dict[str, bool]:
+        """Which groups of the 分区县 table have a source in the store."""
+        rows = self.districts or []
+        return {
+            "region": any(d.stock is not None for d in rows),
+            "development": any(d.development_index is not None or d.activity_rate is not None for d in rows),
+            "lost": any(d.lost_contact is not None for d in rows),
+            "warnings": any(d.warnings is not None for d in rows),
+        }
+
+    @property
+    def label(self) -> str:
+        return month_label(self.month)
+
+    @property
+    def summary(self) -> list[str]:
+        """The few sentences a reader takes away, for the top of the first page."""
+        by = {i.label: i for i in self.comparison.indicators}
+        out = []
+        if "存续企业" in by:
+            parts = [f"{self.label}末全市存续企业 {fmt_int(by['存续企业'].current)} 户"]
+            if "新设企业" in by:
+                parts.append(f"当月新设企业 {fmt_int(by['新设企业'].current)} 户")
+            if "注销企业" in by:
+                parts.append(f"注销企业 {fmt_int(by['注销企业'].current)} 户")
+            if "净增企业" in by:
+                net = by["净增企业"].current
+                parts.append(f"净增 {fmt_int(net)} 户" if net >= 0 else f"净减少 {fmt_int(-net)} 户")
+            out.append("，".join(parts) + "。")
+        if "活跃企业占比（活跃+正常）" in by:
+            out.append(f"企业活跃度指数均值 {fmt_num(by['企业活跃度指数均值'].current)}，活跃企业占比 "
+                       f"{fmt_rate(by['活跃企业占比（活跃+正常）'].current)}，休眠企业占比 "
+                       f"{fmt_rate(by['休眠企业占比'].current)}。")
+        if self.lost is not None:
+            out.append(f"截至{self.lost.as_of_label}，全市失联企业 {fmt_int(self.lost.total)} 户，"
+                       f"其中高优先级 {fmt_int(self.lost.by_priority['高'])} 户。")
+        if self.warnings is not None:
+            out.append(f"本月新增风险预警 {fmt_int(self.warnings.total)} 条，其中高风险 {fmt_int(self.warnings.high)} 条。")
+        return out
+
+
+CARD_LABELS = {  # indicator label -> the short name on the first page's cards
+    "存续企业": "存续企业", "新设企业": "新设企业", "注销企业": "注销企业", "净增企业": "净增企业",
+    "企业活跃度指数均值": "活跃度指数均值", "活跃企业占比（活跃+正常）": "活跃企业占比",
+    "区域经济发展指数（区县平均）": "发展指数（区县平均）", "失联企业": "失联企业", "风险预警": "本月风险预警",
+    "消费投诉": "本月消费投诉",
+}
+
+
+def build_report(data: StoreData) -> Report:
+    """The report's figures, tables, sentences and chart geometry from the rows read out of the store."""
+    month = data.month
+    lake = data.lake_months
+    indicators: list[Indicator] = []
+    sources: list[str] = []
+    if data.region is not None:
+        indicators += registration_indicators(month, data.region)
+        sources.append("mart_region_indicators_monthly")
+    if data.activity is not None:
+        indicators += activity_indicators(month, data.activity)
+        sources.append("mart_enterprise_activity_monthly")
+    if data.development is not None:
+        indicators += development_indicator(month, data.development)
+        sources.append("mart_region_development_monthly")
+    lost = lost_contact_summary(data.lost) if data.lost is not None else None
+    if lost is not None:
+        note = f"为截至{lost.as_of_label}的最新名单，不作环比、同比" if lost.as_of else "名单为空"
+        indicators.append(Indicator("失联企业", "户", "count", lost.total, source="mart_lost_contact",
+                                    compare=False, note=note))
+        indicators.append(Indicator("其中高优先级失联企业", "户", "count", lost.by_priority["高"],
+                                    source="mart_lost_contact", compare=False))
+        sources.append("mart_lost_contact")
+    warnings = None
+    industry_names = {}
+    if data.region:
+        industry_names = {str(r["industry_code"]): str(r["industry_name"]) for r in data.region}
+    if data.warnings is not None:
+        counts: dict[str, float] = {}
+        for r in data.warnings:
+            counts[str(r["month"])] = counts.get(str(r["month"]), 0) + 1
+        ind = counted_indicator("风险预警", "条", month, counts, lake, "mart_warnings")
+        indicators += [ind] if ind else []
+        warnings = warning_summary(month, data.warnings, industry_names)
+        sources.append("mart_warnings")
+    complaints = None
+    if data.complaints is not None:
+        counts = {}
+        for r in data.complaints:
+            counts[str(r["month"])] = counts.get(str(r["month"]), 0) + float(r["complaints"])
+        ind = counted_indicator("消费投诉", "件", month, counts, lake, "fct_complaints")
+        indicators += [ind] if ind else []
+        closed = settled = None
+        if data.mediation is not None:
+            this = next(r for r in data.mediation if r["month"] == month)
+            closed, settled = int(this["closed"] or 0), int(this["settled"] or 0)
+            share = settled_share_indicator(month, data.mediation, lake)
+            indicators += [share] if share else []
+            sources.append("fct_mediation_cases")
+        complaints = ComplaintSummary(int(counts.get(month, 0)), complaint_categories(data.complaints, month),
+                                      closed, settled)
+        sources.append("fct_complaints")
+    discipline = None
+    if data.discipline is not None:
+        per_month = {str(r["month"]): float(r["cases"] or 0) for r in data.discipline}
+        ind = counted_indicator("联合惩戒共享案件", "件", month, per_month, lake, "mart_discipline_cases")
+        indicators += [ind] if ind else []
+        discipline = discipline_summary(month, data.discipline, data.discipline_open)
+        sources.append("mart_discipline_cases")
+
+    power = None
+    if data.power:
+        if any(str(r["month"]) == month for r in data.power):
+            power = build_figures(month, data.power)
+            sources.append(MART)
+
+    comparison = Comparison(month, tuple(indicators))
+    cards = [{"name": CARD_LABELS[i.label], "value": fmt_value(i.kind, i.current),
+              "unit": i.unit, "change": "" if not i.compare else _card_change(comparison, i)}
+             for i in indicators if i.label in CARD_LABELS]
+
+    report = Report(month, comparison, cards, lost=lost, warnings=warnings, complaints=complaints,
+                    discipline=discipline, power=power, sources=sources)
+    if data.region is not None or data.development is not None:
+        this_month_warnings = data.warnings if data.warnings is not None else None
+        report.districts = district_rows(month, data.region, data.development, data.lost, this_month_warnings)
+    if data.region:
+        report.industries = industry_rows(month, data.region)
+    if report.districts and any(d.new is not None for d in report.districts):
+        report.charts["flows"] = paired_bar_chart(
+            [(d.name, d.new or 0.0, d.deregistered or 0.0) for d in report.districts], ("新设", "注销"))
+    if report.districts and any(d.development_index is not None for d in report.districts):
+        ranked = sorted((d for d in report.districts if d.development_index is not None),
+                        key=lambda d: (-(d.development_index or 0), d.code))
+        report.charts["development"] = hbar_chart([(d.name, d.development_index or 0.0) for d in ranked],
+                                                  fmt_num, scale_max=100.0, color="#2f6f9f")
+    if power is not None:
+        report.charts["power"] = bar_chart(power.districts)
+    return report
+
+
+def _card_change(comparison: Comparison, ind: Indicator) -> str:
+    if ind.previous is None:
+        return ""
+    return f"环比 {fmt_delta(ind.kind, ind.current, ind.previous)}"
 
 
 # --- rendering ----------------------------------------------------------------------------------
 
 
-def render_html(figures: MonthlyFigures, generated_at: datetime | None = None,
-                supervision: dict[str, Any] | None = None) -> str:
+def render_html(report: Report, generated_at: datetime | None = None) -> str:
     """The report as HTML, from the Jinja2 template."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
-    env.filters.update(int=fmt_int, rate=fmt_rate, change=fmt_change)
+    env.filters.update(int=fmt_int, num=fmt_num, rate=fmt_rate, change=fmt_change,
+                       opt_int=lambda x: "—" if x is None else fmt_int(x),
+                       opt_num=lambda x: "—" if x is None else fmt_num(x),
+                       signed=lambda x: "—" if x is None else (f"+{fmt_int(x)}" if x > 0 else fmt_int(x)),
+                       signed_num=lambda x: "—" if x is None else (f"+{fmt_num(x)}" if x > 0 else fmt_num(x)))
     now = (generated_at or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
     return env.get_template("monthly.html").render(
-        f=figures,
-        chart=bar_chart(figures.districts),
-        total_mom=pct_change(figures.current.power_kwh, figures.previous.power_kwh if figures.previous else None),
+        r=report,
         source=SOURCE,
+        tables="、".join(report.sources),
         generated=now.strftime("%Y-%m-%d %H:%M"),
-        sup=supervision,
     )
 
 
@@ -318,8 +403,7 @@ def render_monthly_report(settings: Settings, month: str, out: Path | None = Non
     """Render the report for `month` ('YYYY-MM') to PDF and return its path (default: settings.reports)."""
     from weasyprint import HTML
 
-    figures = build_figures(month, fetch_rows(settings, month))
-    html = render_html(figures, supervision=fetch_supervision(settings, month))
+    html = render_html(build_report(fetch_store_data(settings, month)))
     out = Path(out) if out is not None else settings.reports / f"creditlake-report-{month}.pdf"
     out.parent.mkdir(parents=True, exist_ok=True)
     # Written aside and renamed, so a failed render never leaves a truncated PDF under the final name.

@@ -53,8 +53,6 @@ from creditlake.serve.store import query
 from creditlake.settings import Settings
 
 MART = "mart_district_power_monthly"
-# Every served table the report reads (dbt exposures are generated from it: creditlake.dbt_exposures).
-REPORT_TABLES = (MART, "mart_region_development_monthly", "mart_lost_contact", "mart_warnings")
 TEMPLATES = Path(__file__).parent / "templates"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SOURCE = "creditlake 服务库（黄金层数据集市）"

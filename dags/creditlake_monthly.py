@@ -3,11 +3,13 @@
 
 Ingests one month of departmental and utility deliveries (by default the month of the run's data interval;
 params `start`/`end` widen it, `sources` narrows it), one mapped task per source so one bad department blocks
-no other; then builds silver with quarantine and accounting, checks it with Great Expectations, builds gold
+no other; then builds silver with quarantine and accounting, asks the datasets kept at their source for derived
+flags (secret data is never copied), checks silver with Great Expectations, builds gold
 with dbt, publishes to the serving store (recording every share in the ledger) and renders the monthly report.
 `creditlake backfill --start YYYY-MM --end YYYY-MM` backfills any range of months through this DAG.
 
-每月处理各部门及水电气金融企业报送数据：按来源部门并行入湖（铜层），清洗校验（银层，隔离与核算）、质量检查、
+每月处理各部门及水电气金融企业报送数据：按来源部门并行入湖（铜层），清洗校验（银层，隔离与核算）、
+涉密数据不出域核验（仅取回标志）、质量检查、
 dbt 构建金层、发布到服务库（共享记录写入账本）、生成月度报告。任意月份区间可用 `creditlake backfill` 补跑。
 
 Every task calls one function of `creditlake.pipeline`; there is no business logic here.
@@ -89,6 +91,13 @@ def creditlake_monthly():
 
         return stage_silver(_window()[1], sources=get_current_context()["params"].get("sources"))
 
+    @task(doc_md="Ask the datasets kept at their source (secret, never copied) for derived flags; hashes to the "
+                 "ledger. 数据不出域：向部门发起核验问询，仅取回标志。")
+    def secret_query(_silver) -> list[dict]:
+        from creditlake.pipeline import stage_secret_queries
+
+        return stage_secret_queries(_window()[1], sources=get_current_context()["params"].get("sources"))
+
     @task(doc_md="Great Expectations suites on the new silver months. 质量检查。")
     def quality(_silver) -> list[dict]:
         from creditlake.pipeline import stage_quality
@@ -114,7 +123,7 @@ def creditlake_monthly():
 
         return stage_report(_window()[1][-1])
 
-    report(publish(gold(quality(silver(ingest.expand(source=plan()))))))
+    report(publish(gold(quality(secret_query(silver(ingest.expand(source=plan())))))))
 
 
 creditlake_monthly()

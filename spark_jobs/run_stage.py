@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     stages = {
         "ingest": lambda: pipeline.stage_ingest(landing, periods),
         "silver": lambda: pipeline.stage_silver(periods),
+        "secret_query": lambda: pipeline.stage_secret_queries(periods),
         "quality": lambda: pipeline.stage_quality(periods),
         "gold": lambda: pipeline.stage_gold(),
         "publish": lambda: pipeline.stage_publish(),

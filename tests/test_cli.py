@@ -8,7 +8,7 @@ import pytest
 COMMANDS = [[], ["generate"], ["ingest"], ["run"], ["accounting"], ["report"], ["publish"], ["jars"], ["demo"],
             ["superset"], ["superset", "start"], ["superset", "stop"], ["mediate"], ["mediate", "index"],
             ["ledger"], ["ledger", "verify"], ["ledger", "prove"], ["ledger", "checkpoint"], ["ledger", "show"],
-            ["lost-contact"], ["profile"], ["restricted"],
+            ["lost-contact"], ["profile"], ["restricted"], ["secret-query"],
             ["backfill"], ["airflow"], ["airflow", "start"], ["airflow", "stop"]]
 
 
@@ -29,3 +29,8 @@ def test_user_error_is_one_line_and_exit_2(tmp_path):
     assert res.returncode == 2
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "2024-13" in lines[0] and "Traceback" not in res.stderr
+
+
+def test_secret_query_without_a_month_is_one_line(tmp_path):
+    res = _cli("secret-query", env={**__import__("os").environ, "CREDITLAKE_HOME": str(tmp_path / "home")})
+    assert res.returncode == 2 and "--month" in res.stderr and "Traceback" not in res.stderr

@@ -13,7 +13,7 @@ def test_dagbag_imports_without_errors(airflow_db):
     dag = bag.get_dag("creditlake_monthly")
     assert dag is not None and "creditlake" in dag.tags
     assert [t.task_id for t in dag.topological_sort()] == [
-        "plan", "ingest", "silver", "quality", "gold", "publish", "report"]
+        "plan", "ingest", "silver", "secret_query", "quality", "gold", "publish", "report"]
     for t in dag.tasks:
         assert t.owner == "creditlake" and t.retries >= 1 and t.doc_md, t.task_id
         assert t.execution_timeout is not None and t.on_failure_callback, t.task_id

@@ -52,6 +52,7 @@ def test_same_seed_same_bytes(tmp_path):
     generate_landing(tmp_path / "c" / "landing", seed=6, **args)
     assert _digest(tmp_path / "a" / "landing") == _digest(tmp_path / "b" / "landing")
     assert _digest(tmp_path / "a" / "landing.truth") == _digest(tmp_path / "b" / "landing.truth")
+    assert _digest(tmp_path / "a" / "landing.at_source") == _digest(tmp_path / "b" / "landing.at_source")
     assert _digest(tmp_path / "c" / "landing") != _digest(tmp_path / "a" / "landing")
 
 
@@ -61,8 +62,10 @@ def test_every_dataset_is_delivered_every_month_in_its_format(zone):
     cat = load_catalogue()
     assert summary["datasets"] == len(cat.datasets()) == 101
     for source, ds in cat.datasets():
+        root = landing if ds.residency == "lake" else landing.parent / "landing.at_source"  # kept at source
+        assert (landing / source.code / ds.code).is_dir() == (ds.residency == "lake")
         for period in ("2024-05", "2024-06", "2024-07"):
-            folder = landing / source.code / ds.code / period
+            folder = root / source.code / ds.code / period
             manifest = json.loads((folder / "_manifest.json").read_text(encoding="utf-8"))
             entry = manifest["files"][0]
             data = (folder / entry["name"]).read_bytes()

@@ -206,7 +206,9 @@ def _events(n):
         ("discipline_action", lambda i: {"case_id": f"GYSJ-2024-{i:04d}", "department": "市税务局",
                                          "action": "限制申领发票", "time": "2024-05-02T10:00:00+08:00"}),
         ("report_issued", lambda i: {"month": "2024-03", "file": "reports/2024-03.pdf", "sha256": SHA}),
-        ("secret_query", lambda i: {"source": "power", "question_sha256": SHA, "answer_sha256": SHA, "n_keys": 3}),
+        ("secret_query", lambda i: {"source": "pboc", "dataset": "loan_defaults", "month": "2024-03",
+                                    "purpose": "信贷逾期核验", "question_sha256": SHA, "answer_sha256": SHA,
+                                    "n_keys": 3, "n_positive": 1}),
     ]
     return [(kinds[i % len(kinds)][0], kinds[i % len(kinds)][1](i)) for i in range(n)]
 

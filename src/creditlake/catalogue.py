@@ -40,6 +40,9 @@ class Column(BaseModel):
     pattern: str | None = None
     min: float | str | None = None
     max: float | str | None = None
+    # A secret number lands as the band it falls in (`<name>_band`), never as the number; see lake_columns().
+    bands: list[float] | None = None
+    derived_from: str | None = None  # set on the band column lake_columns() makes, never in YAML
 
     @model_validator(mode="after")
     def _consistent(self) -> Column:
@@ -47,7 +50,28 @@ class Column(BaseModel):
             raise ValueError(f"unknown code list {self.codes!r} (known: {', '.join(CODE_LISTS)})")
         if self.sensitivity == "personal" and not self.pseudonymise:
             raise ValueError(f"column {self.name!r} is personal: it must set pseudonymise: true")
+        if self.bands is not None:
+            if self.sensitivity != "secret" or self.type not in ("int", "decimal"):
+                raise ValueError(f"column {self.name!r}: bands are for secret int or decimal columns")
+            if not self.bands or any(a >= b for a, b in zip(self.bands, self.bands[1:])):
+                raise ValueError(f"column {self.name!r}: bands must be a non-empty ascending list of edges")
         return self
+
+    def band_column(self) -> Column:
+        """The column a banded secret number lands as: `<name>_band`, one of band_labels(bands)."""
+        return Column(name=f"{self.name}_band", type="string", nullable=True, sensitivity="internal",
+                      allowed=band_labels(self.bands or []), derived_from=self.name,
+                      description=f"{self.description}：所在区间（原值保密，不入湖）")
+
+
+def _edge(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def band_labels(edges: list[float]) -> list[str]:
+    """Labels of the bands cut by `edges`: `<e0`, `[e0,e1)`, ..., `>=en`."""
+    inner = [f"[{_edge(a)},{_edge(b)})" for a, b in zip(edges, edges[1:])]
+    return [f"<{_edge(edges[0])}", *inner, f">={_edge(edges[-1])}"] if edges else []
 
 
 class AccountLink(BaseModel):
@@ -70,6 +94,9 @@ class Dataset(BaseModel):
     format: Literal["csv", "jsonl", "xlsx"] = "csv"
     encoding: Literal["utf-8", "gb18030"] = "utf-8"
     key: str
+    # `at_source`: the department keeps the data; the lake never reads it and asks questions instead
+    # (creditlake.at_source, docs/secret-queries.md). `lake`: deliveries are ingested.
+    residency: Literal["lake", "at_source"] = "lake"
     links_to_enterprise: str | None = None
     links_via: AccountLink | None = None
     unique: list[str]
@@ -83,10 +110,27 @@ class Dataset(BaseModel):
         for key in [self.key, *self.unique, *links]:
             if key not in names:
                 raise ValueError(f"dataset {self.code!r}: key column {key!r} is not among its columns")
+            if self.column(key).sensitivity == "secret":
+                raise ValueError(f"dataset {self.code!r}: key column {key!r} cannot be secret (it would land)")
         return self
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    @property
+    def secret_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.sensitivity == "secret"]
+
+    def lake_columns(self) -> list[Column]:
+        """The columns as they land in bronze and silver: a secret column never lands; one with `bands` lands
+        as its band (`<name>_band`), decided at bronze like a pseudonym. `columns` stays what is delivered."""
+        out = []
+        for c in self.columns:
+            if c.sensitivity != "secret":
+                out.append(c)
+            elif c.bands:
+                out.append(c.band_column())
+        return out
 
 
 class Source(BaseModel):

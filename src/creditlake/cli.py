@@ -80,8 +80,12 @@ def generate(
         min=0.0, max=1.0, help="Share of deliveries that break the landing contract.")] = 0.0,
     only: Annotated[Optional[list[str]], typer.Option(
         "--only", help="Only this source or source/dataset (repeatable); default: the whole catalogue.")] = None,
+    at_source: Annotated[Optional[Path], typer.Option(
+        help="Where departments keep the datasets that never enter the lake (residency: at_source); "
+             "default: CREDITLAKE_AT_SOURCE_DIR or CREDITLAKE_HOME/at_source.")] = None,
 ) -> None:
-    """Generate a synthetic landing zone (deliveries + manifests) with planted truth beside it."""
+    """Generate a synthetic landing zone (deliveries + manifests) with planted truth beside it; datasets kept at
+    their source go to the department's folder (--at-source), not to the landing zone."""
     from rich.progress import Progress
 
     from creditlake.generate import generate_landing
@@ -96,7 +100,8 @@ def generate(
         task = progress.add_task("generating datasets", total=total)
         summary = generate_landing(landing, enterprises, start, end, seed, fault_rate,
                                    progress=lambda _p: progress.advance(task), only=only,
-                                   delivery_fault_rate=delivery_fault_rate)
+                                   delivery_fault_rate=delivery_fault_rate,
+                                   at_source=at_source or get_settings().at_source)
     out.print_json(data=summary)
 
 
@@ -125,6 +130,9 @@ def ingest(
     for r in bronze:
         if r["status"] == "rejected":
             console.print(f"[red]rejected[/] {r['reason']}")
+        elif r["status"] == "held_at_source":
+            console.print(f"[blue]held at source[/] {r['delivery']}: not read, not copied (secret; "
+                          "`creditlake secret-query` asks it for flags)")
     for r in silver:
         for example in r["examples"]:
             console.print(f"[yellow]quarantined[/] {example}")
@@ -143,7 +151,7 @@ def run(
     datasets: Annotated[Optional[list[str]], typer.Option(
         "--dataset", help="Only this source/dataset (repeatable); default: every catalogued dataset delivered.")] = None,
 ) -> None:
-    """Run every stage in-process, in order: ingest, silver, quality, gold (dbt), publish, report."""
+    """Run every stage in-process, in order: ingest, silver, secret queries, quality, gold (dbt), publish, report."""
     from creditlake.pipeline import run_all
 
     state = {"t": time.monotonic(), "name": None}
@@ -158,6 +166,48 @@ def run(
     on_stage("")
     out.print(f"report: {summary['report']}")
     out.print(f"serving: {get_settings().serving}")
+
+
+@app.command("secret-query")
+def secret_query(
+    month: Annotated[Optional[str], typer.Option(help="First (or only) month, YYYY-MM.", metavar="YYYY-MM")] = None,
+    end: Annotated[Optional[str], typer.Option(help="Last month, YYYY-MM (default: --month).", metavar="YYYY-MM")] = None,
+    purpose: Annotated[Optional[str], typer.Option(help="Why the lake asks (sent and kept in the ledger).")] = None,
+    verify: Annotated[bool, typer.Option(
+        "--verify", help="Instead of asking: recompute the hashes of every kept question and answer and match "
+                         "them with the ledger.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the ledger records as JSON.")] = False,
+) -> None:
+    """Use without copying (数据不出域): ask each dataset kept at its source about every enterprise in the lake;
+    only derived flags come back (silver.pboc__loan_default_flags); question and answer hashes go in the ledger."""
+    from creditlake.at_source.query import verify_exchanges
+    from creditlake.periods import month_range
+    from creditlake.pipeline import stage_secret_queries
+
+    settings = get_settings()
+    if verify:
+        problems = verify_exchanges(settings)
+        for p in problems:
+            console.print(f"[red]✗[/] {p}")
+        if problems:
+            raise RuntimeError(f"{len(problems)} question/answer exchanges do not match the ledger")
+        console.print("[green]✓[/] every kept question and answer matches its secret_query ledger event")
+        return
+    if not month:
+        raise ValueError("--month YYYY-MM is required (or --verify)")
+    results = stage_secret_queries(month_range(month, end or month), settings, purpose=purpose)
+    if as_json:
+        out.print_json(data=results)
+        return
+    if not results:
+        console.print("[yellow]nothing asked[/]: no enterprises in silver yet (ingest samr/registrations first)")
+    for r in results:
+        if r["status"] == "answered":
+            out.print(f"{r['source']}/{r['dataset']} {r['month']}: {r['n_keys']} enterprises asked, "
+                      f"{r['n_positive']} flagged; question {r['question_sha256'][:16]}…, "
+                      f"answer {r['answer_sha256'][:16]}… (ledger)")
+        else:
+            console.print(f"[yellow]not asked[/] {r['source']}/{r['dataset']} {r['month']}: {r['reason']}")
 
 
 @app.command()
@@ -239,12 +289,13 @@ def demo(
     from creditlake.superset import manage
 
     settings = get_settings()
-    from creditlake.pipeline import GOLD_INPUTS
+    from creditlake.pipeline import AT_SOURCE_INPUTS, GOLD_INPUTS
 
     landing = settings.landing
     if not (landing / "samr" / "mediation_cases").is_dir():
         done = _timed("generate")
-        generate_landing(landing, enterprises, start, end, seed=42, fault_rate=0.005, only=list(GOLD_INPUTS))
+        generate_landing(landing, enterprises, start, end, seed=42, fault_rate=0.005,
+                         only=[*GOLD_INPUTS, *AT_SOURCE_INPUTS], at_source=settings.at_source)
         done(f"{enterprises} enterprises, {start}..{end} -> {landing}")
     done = _timed("airflow: creditlake_monthly")
     airflow_runner.run_dag_test("creditlake_monthly", {"landing": str(landing), "start": start, "end": end},
@@ -410,6 +461,9 @@ def profile(
     out.print(f"活跃度：{s['activity_index']}（{s['activity_band_zh']}，{s['activity_month']}）　"
               f"失联：{'是（评分 ' + str(s['lost_contact_score']) + '）' if s['is_lost_contact'] else '否'}　"
               f"调解：{s['mediations']} 件，成功 {s['mediations_settled']} 件")
+    if s.get("loan_status_zh") is not None:
+        checked = f"，{s['loan_check_month']}" if s.get("loan_check_month") else ""
+        out.print(f"信贷逾期（人民银行核验，数据不出域）：{s['loan_status_zh']}{checked}")
     for section in p.sections.values():
         rows = section["rows"]
         if not rows:

@@ -23,13 +23,26 @@ LINEAGE_TYPES = {
 
 
 def sources_yaml(catalogue: Catalogue) -> dict:
-    """The dbt sources document for every catalogued dataset (silver tables are `<source>__<dataset>`)."""
+    """The dbt sources document for every catalogued dataset (silver tables are `<source>__<dataset>`), with the
+    columns as they land (no secret value); a dataset kept at its source has no silver table, only its flags."""
+    from creditlake.at_source.query import FLAG_TABLES, flag_table_schema
+
     sources = []
     for source in catalogue.sources:
         tables = []
         for dataset in source.datasets:
+            if dataset.residency == "at_source":
+                if (source.code, dataset.code) in FLAG_TABLES:
+                    tables.append({
+                        "name": FLAG_TABLES[(source.code, dataset.code)],
+                        "description": f"{dataset.name_zh}：数据不出域，仅核验标志 (flags answered at source, "
+                                       "docs/secret-queries.md).",
+                        "columns": [{"name": n, "data_type": t, "description": "flag answered at source"
+                                     if t == "boolean" else ""} for n, t in flag_table_schema(source.code,
+                                                                                              dataset.code)]})
+                continue
             columns = [{"name": c.name, "data_type": SPARK_TYPES[c.type], "description": c.description}
-                       for c in dataset.columns]
+                       for c in dataset.lake_columns()]
             columns += [{"name": n, "data_type": t, "description": "lineage"} for n, t in LINEAGE_TYPES.items()]
             tables.append({"name": table_name(source.code, dataset.code),
                            "description": f"{dataset.name_zh} ({dataset.name_en}), conformed in silver.",

@@ -12,7 +12,7 @@ from creditlake.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-STAGES = ("ingest", "silver", "quality", "gold", "publish", "report")
+STAGES = ("ingest", "silver", "secret_query", "quality", "gold", "publish", "report")
 
 # The datasets the gold models read (dbt_project/models/staging): what the demo and the tests generate and run.
 # `creditlake run` without --datasets takes every catalogued dataset it finds in the landing zone.
@@ -24,6 +24,10 @@ GOLD_INPUTS: tuple[str, ...] = (
     "court/judgments", "court/dishonest_debtors", "credit/red_black_list", "finance/subsidies",
     "procurement/bids_won", "housing/qualifications", "sci/high_tech_certificates", "ndrc/project_filings",
 )
+
+# Datasets kept at their source that gold asks about (creditlake.at_source): generated for the demo beside the
+# landing zone, in the department's folder; never ingested.
+AT_SOURCE_INPUTS: tuple[str, ...] = ("pboc/loan_defaults",)
 
 
 def stage_ingest(landing: Path, periods: list[str], sources: list[str] | None = None,
@@ -62,6 +66,36 @@ def stage_silver(periods: list[str], sources: list[str] | None = None, settings:
     build_enterprise_history(spark, settings)
     build_accounting(spark, settings, default_catalogue())
     return [asdict(r) for r in results]
+
+
+def stage_secret_queries(periods: list[str], settings: Settings | None = None, sources: list[str] | None = None,
+                         purpose: str | None = None) -> list[dict]:
+    """Ask every dataset kept at its source (residency: at_source) about the months: a question of keyed
+    pseudonyms of the enterprises in silver, derived flags back into silver, both hashes in the ledger
+    (docs/secret-queries.md). A month the department holds no data for is skipped, and said so."""
+    from creditlake.at_source.query import DEFAULT_PURPOSE, ask, at_source_datasets
+    from creditlake.at_source.responder import NoDataHeld
+    from creditlake.lake import read_table
+    from creditlake.spark import get_spark
+
+    settings = settings or get_settings()
+    spark = get_spark(settings)
+    if read_table(spark, "silver", "samr__registrations", settings) is None:
+        log.warning("secret queries skipped: no enterprises in silver.samr__registrations yet")
+        return []
+    out = []
+    for source, dataset in at_source_datasets(default_catalogue()):
+        if sources and source not in sources:
+            continue
+        for month in periods:
+            try:
+                out.append({"status": "answered", **ask(spark, settings, source, dataset, month,
+                                                        purpose or DEFAULT_PURPOSE)})
+            except NoDataHeld as exc:
+                log.warning("secret query skipped: %s", exc)
+                out.append({"status": "no_data", "source": source, "dataset": dataset, "month": month,
+                            "reason": str(exc)})
+    return out
 
 
 def stage_quality(periods: list[str], settings: Settings | None = None,
@@ -157,6 +191,7 @@ def run_all(landing: Path, start: str, end: str, settings: Settings | None = Non
     steps = [
         ("ingest", lambda: stage_ingest(landing, periods, settings=settings, datasets=datasets)),
         ("silver", lambda: stage_silver(periods, settings=settings, datasets=datasets)),
+        ("secret_query", lambda: stage_secret_queries(periods, settings=settings)),
         ("quality", lambda: stage_quality(periods, settings=settings)),
         ("gold", lambda: stage_gold(settings, recompute_from=periods[0])),
         ("publish", lambda: stage_publish(settings)),

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     pseudonym_key_file: Path | None = Field(
         None, description="HMAC key for pseudonyms; default: home/keys/pseudonym.key (outside the lake)."
     )
+    at_source_dir: Path | None = Field(
+        None, description="Where departments keep the datasets that never enter the lake (residency: at_source) "
+        "and where their responders read them; default: home/at_source (outside the lake). In production: a "
+        "folder on the department's side, seen only by its responder.")
     airflow_home: Path | None = Field(None, description="AIRFLOW_HOME; default: home/airflow.")
     airflow_db_url: str | None = Field(
         None, description="Airflow's metadata DB (SQLAlchemy URL, e.g. postgresql+psycopg://u:p@127.0.0.1/db); "
@@ -83,6 +87,15 @@ class Settings(BaseSettings):
     @property
     def key_file(self) -> Path:
         return self.pseudonym_key_file or self.keys / "pseudonym.key"
+
+    @property
+    def at_source(self) -> Path:
+        return self.at_source_dir or self.home / "at_source"
+
+    @property
+    def exchanges(self) -> Path:
+        """Questions sent to at-source responders and their answers, kept for audit (outside the lake)."""
+        return self.home / "exchanges"
 
     @property
     def serving_file(self) -> Path:

@@ -50,7 +50,11 @@ def _rule(col: Column) -> str:
 
 
 def _sensitivity(col: Column) -> str:
-    return f"{col.sensitivity} (pseudonymised)" if col.pseudonymise else col.sensitivity
+    if col.pseudonymise:
+        return f"{col.sensitivity} (pseudonymised)"
+    if col.sensitivity == "secret":
+        return f"secret (lands as `{col.name}_band`)" if col.bands else "secret (never lands)"
+    return col.sensitivity
 
 
 def _link(source: Source, dataset: Dataset) -> str:
@@ -76,7 +80,9 @@ def _dataset_section(source: Source, dataset: Dataset) -> list[str]:
     lines += [
         f"Table `{table_name(source.code, dataset.code)}` · cadence {dataset.cadence} · {dataset.format}, "
         f"{dataset.encoding} · key `{dataset.key}` · unique ({', '.join(f'`{c}`' for c in dataset.unique)}) · "
-        f"enterprise link {_link(source, dataset)}",
+        f"enterprise link {_link(source, dataset)}"
+        + (" · **kept at source**: never ingested; asked for flags ([secret-queries.md](secret-queries.md))"
+           if dataset.residency == "at_source" else ""),
         "",
         "| column | type | nullable | sensitivity | rule | description |",
         "|---|---|---|---|---|---|",
@@ -193,7 +199,9 @@ def render_sources_md(catalogue: Catalogue) -> str:
         "Sensitivity: `public` may be published (double-publicity records, licences, lists); `internal` stays inside "
         "the lake's users; `personal` is personal information and is replaced by a keyed pseudonym before anything "
         "is written; `secret` is data the department may not copy out (tax arrears, loan defaults, statistical "
-        "returns, bank balances).",
+        "returns, bank balances): it is dropped before anything is written, or lands as its band where the column "
+        "sets `bands`; a dataset kept at source is never ingested and answers questions with flags "
+        "([secret-queries.md](secret-queries.md)).",
         "",
         *_generated_data_section(),
         "## Sources",

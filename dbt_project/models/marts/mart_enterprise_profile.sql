@@ -1,5 +1,6 @@
 -- Panoramic profile (企业全景画像), one row per enterprise: identity and registration, the latest activity index,
--- and counts per information class. `creditlake profile USCC` reads it with the detail tables it summarises.
+-- counts per information class, and the latest loan-default check answered at source (flags only).
+-- `creditlake profile USCC` reads it with the detail tables it summarises.
 with enterprises as (
     select * from {{ ref('int_enterprises_registered') }}
 ),
@@ -8,6 +9,13 @@ latest_activity as (
     select * from (
         select *, row_number() over (partition by enterprise_id order by month desc) as recency
         from {{ ref('mart_enterprise_activity_monthly') }}
+    ) where recency = 1
+),
+
+latest_loan_check as (  -- answered at source by the People's Bank: flags only (数据不出域)
+    select * from (
+        select *, row_number() over (partition by enterprise_id order by month desc) as recency
+        from {{ ref('stg_pboc__loan_default_flags') }}
     ) where recency = 1
 ),
 
@@ -69,10 +77,22 @@ select
     coalesce(pivoted.inspections, 0) as inspections,
     coalesce(pivoted.court_cases, 0) as court_cases,
     coalesce(pivoted.warnings, 0) as warnings,
-    coalesce(pivoted.abnormal_listings, 0) as abnormal_listings
+    coalesce(pivoted.abnormal_listings, 0) as abnormal_listings,
+    loan_check.month as loan_check_month,
+    loan_check.has_overdue_loan,
+    loan_check.overdue_over_90_days,
+    loan_check.non_performing as has_non_performing_loan,
+    case
+        when loan_check.enterprise_id is null then '未核验'
+        when loan_check.non_performing then '有不良贷款'
+        when loan_check.overdue_over_90_days then '逾期90天以上'
+        when loan_check.has_overdue_loan then '有逾期'
+        else '无逾期'
+    end as loan_status_zh
 from enterprises
 left join {{ ref('stg_reference__divisions') }} as divisions on divisions.district_code = enterprises.district_code
 left join {{ ref('stg_reference__industry_sections') }} as sections on sections.industry_code = enterprises.industry_code
 left join latest_activity on latest_activity.enterprise_id = enterprises.enterprise_id
 left join {{ ref('mart_lost_contact') }} as lost on lost.enterprise_id = enterprises.enterprise_id
 left join pivoted on pivoted.enterprise_id = enterprises.enterprise_id
+left join latest_loan_check as loan_check on loan_check.enterprise_id = enterprises.enterprise_id

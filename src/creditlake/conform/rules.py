@@ -42,7 +42,7 @@ def uscc_valid_sql(ref: str) -> str:
     )
 
 
-def _column_rules(col: Column) -> list[tuple[str, str]]:
+def column_rules(col: Column) -> list[tuple[str, str]]:
     """(rule, SQL that is TRUE when the row BREAKS the rule) for one column, in the order they are checked."""
     raw = f"nullif(trim(`{col.name}`), '')"
     typed = f"try_cast({raw} AS {SPARK_TYPES[col.type]})"
@@ -77,12 +77,21 @@ def with_rule_violations(df, dataset: Dataset):
     """
     from pyspark.sql import functions as F
 
-    checks = [
-        F.when(F.coalesce(F.expr(broken), F.lit(False)),
-               F.struct(F.lit(name).alias("rule"), F.lit(col.name).alias("column"),
-                        F.col(col.name).cast("string").alias("value")))
-        for col in dataset.columns for name, broken in _column_rules(col)
-    ]
+    checks = []
+    for col in dataset.columns:
+        if col.sensitivity == "secret":
+            # Checked at bronze, on the delivered value, which never lands: the rule and column, not the value.
+            if col is dataset.secret_columns[0]:
+                checks.append(_secret_check(df, dataset))
+            if not col.bands:
+                continue
+            col = col.band_column()
+        checks += [
+            F.when(F.coalesce(F.expr(broken), F.lit(False)),
+                   F.struct(F.lit(name).alias("rule"), F.lit(col.name).alias("column"),
+                            F.col(col.name).cast("string").alias("value")))
+            for name, broken in column_rules(col)
+        ]
     if not checks:
         return df.withColumns({c: F.lit(None).cast("string") for c in ("_rule", "_rule_column", "_rule_value")})
     first = F.get(F.filter(F.array(*checks), lambda x: x.isNotNull()), 0)  # null when nothing is broken
@@ -91,6 +100,21 @@ def with_rule_violations(df, dataset: Dataset):
         "_rule": F.col("_first_broken.rule"), "_rule_column": F.col("_first_broken.column"),
         "_rule_value": F.col("_first_broken.value"),
     }).drop("_first_broken")
+
+
+SECRET_RULE = "_secret_rule"  # bronze only: "rule:column" of the first rule a secret value broke, or null
+
+
+def _secret_check(df, dataset: Dataset):
+    from pyspark.sql import functions as F
+
+    if SECRET_RULE not in df.columns:
+        raise ValueError(f"dataset {dataset.code!r} has secret columns but its bronze rows lack {SECRET_RULE}: "
+                         "they must be read through creditlake.ingest.bronze.with_secrets_derived")
+    rule = F.col(SECRET_RULE)
+    return F.when(rule.isNotNull(), F.struct(F.substring_index(rule, ":", 1).alias("rule"),
+                                             F.substring_index(rule, ":", -1).alias("column"),
+                                             F.lit(None).cast("string").alias("value")))
 
 
 def _mark(df, hit, rule: str, column, value):
@@ -159,9 +183,9 @@ def with_enterprise_link(df, dataset: Dataset, enterprises):
 
 
 def with_typed_columns(df, dataset: Dataset):
-    """Cast every catalogue column from its delivered string to its declared type (trimmed, '' as null)."""
+    """Cast every landed column from its delivered string to its declared type (trimmed, '' as null)."""
     from pyspark.sql import functions as F
 
-    for col in dataset.columns:
+    for col in dataset.lake_columns():
         df = df.withColumn(col.name, F.expr(f"try_cast(nullif(trim(`{col.name}`), '') AS {SPARK_TYPES[col.type]})"))
     return df

@@ -58,7 +58,7 @@ def silver_rows(checked, dataset):
     from pyspark.sql import functions as F
 
     good = checked.where(F.col("_rule").isNull())
-    return with_typed_columns(good, dataset).select(*[c.name for c in dataset.columns], *LINEAGE)
+    return with_typed_columns(good, dataset).select(*[c.name for c in dataset.lake_columns()], *LINEAGE)
 
 
 def build_silver(spark, settings: Settings, catalogue: Catalogue, periods: list[str],

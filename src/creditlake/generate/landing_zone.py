@@ -14,7 +14,7 @@ from pathlib import Path
 from creditlake.catalogue import Catalogue, Dataset, default_catalogue
 from creditlake.generate import faults as planted
 from creditlake.generate.generic import fill_row, generic_rows
-from creditlake.generate.signals import MODELS
+from creditlake.generate.signals import MODELS, in_trouble
 from creditlake.generate.world import World, build_world
 from creditlake.generate.writers import delivery_folder, encode, file_name, write_delivery
 from creditlake.periods import last_day, month_range
@@ -111,20 +111,26 @@ def generate_landing(
     delivery_fault_rate: float = 0.0,
     catalogue: Catalogue | None = None,
     workers: int | None = None,
+    at_source: Path | None = None,
 ) -> dict:
     """Write deliveries for every catalogued dataset (or those `only` names: `source` or `source/dataset`).
 
     Same arguments, same bytes, whatever the number of `workers` (processes, one dataset at a time; default:
     one per core). Faults: `fault_rate` of rows break one rule each; `delivery_fault_rate` of
     deliveries break the landing contract. Truth goes to <landing>.truth/truth.json.
+    A dataset kept at source (`residency: at_source`) is written, in the same layout and without faults (it is
+    the department's own system), under `at_source` (default: `<landing>.at_source` beside the landing zone;
+    the CLI passes settings.at_source, where the responders read), never into the landing zone.
     """
     catalogue = catalogue or default_catalogue()
+    at_source = at_source or landing.parent / f"{landing.name}.at_source"
     months = month_range(start, end)
     world = build_world(enterprises, months, random.Random(seed))
     selected = select_datasets(catalogue, only)
     global _WORLD
     _WORLD = world  # inherited by forked workers: the world is built once
     tasks = [(source.code, dataset, months, seed, fault_rate, delivery_fault_rate, landing)
+             if dataset.residency == "lake" else (source.code, dataset, months, seed, 0.0, 0.0, at_source)
              for source, dataset in selected]
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
     results: list[tuple[int, list[dict], list[dict]]] = []
@@ -179,6 +185,7 @@ def _truth(world: World, seed: int, months: list[str], faults: list[dict], deliv
         "faults": faults,
         "delivery_faults": delivery_faults,
         "clear_personal_values": [e.rep_id for e in ents[:20]] + [e.phone for e in ents[:20]],
+        "loans_in_trouble": sorted([e.uscc, p] for e in ents for p in months if in_trouble(e, p)),
         "summary": summarise(world),
     }
 

@@ -222,7 +222,43 @@ def _poisson(rng: random.Random, lam: float) -> int:
     return k
 
 
+LOAN_SHARE = 0.35        # enterprises with bank loans outstanding
+HEALTHY_OVERDUE = 0.03   # chance a sound borrower is briefly overdue in a month
+NON_PERFORMING_DAYS = 90  # overdue beyond 90 days: at least substandard (商业银行金融资产风险分类办法, 2023)
+
+
+def has_loans(e: Enterprise) -> bool:
+    """Whether the enterprise borrows from banks (fixed for its life: one draw of its own)."""
+    return "bank" in e.accounts and random.Random(f"{e.uscc}:loans").random() < LOAN_SHARE
+
+
+def in_trouble(e: Enterprise, period: str) -> bool:
+    """A borrower that stopped operating by the end of `period`: its loans fall overdue (planted truth)."""
+    return has_loans(e) and e.alive(last_day(period)) and not e.operating(last_day(period))
+
+
+def loan_defaults(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    """The bank's secret loan rows (kept at source): borrowers in trouble fall overdue from the month they stop,
+    pass 90 days three months on and turn non-performing; sound borrowers are now and then briefly overdue."""
+    hi = last_day(period)
+    for e in world.alive_in(period):
+        if not has_loans(e):
+            continue
+        own = random.Random(f"{e.uscc}:loans:terms")
+        balance = e.capital * 10000 * own.uniform(0.2, 1.5) * math.exp(rng.gauss(0, 0.05))  # cents: row-unique
+        if in_trouble(e, period):
+            days = (hi - e.dormant_from).days + own.randrange(1, 30)
+            overdue = balance * own.uniform(0.3, 1.0)
+        elif rng.random() < HEALTHY_OVERDUE:
+            days, overdue = rng.randint(1, 60), balance * rng.uniform(0.01, 0.1)
+        else:
+            days, overdue = 0, 0.0
+        yield e, {"period": period, "loan_balance": f"{balance:.2f}", "overdue_balance": f"{overdue:.2f}",
+                  "max_days_past_due": str(days), "non_performing": "true" if days > NON_PERFORMING_DAYS else "false"}
+
+
 MODELS: dict[tuple[str, str], Model] = {
+    ("pboc", "loan_defaults"): loan_defaults,
     ("samr", "registrations"): registrations,
     ("samr", "annual_reports"): annual_reports,
     ("samr", "abnormal_list"): abnormal_list,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from creditlake.catalogue import Dataset
+from creditlake.catalogue import Dataset, band_labels
 from creditlake.ingest.landing import CheckedDelivery, csv_header, delivered_rows
 from creditlake.pseudonymise import pseudonym_column
 
@@ -57,15 +57,46 @@ def with_pseudonyms(df, dataset: Dataset, key: bytes):
     return df
 
 
+def with_secrets_derived(df, dataset: Dataset):
+    """Drop every secret column before anything is written; keep only what may land: the first rule a secret value
+    breaks (`_secret_rule` = "rule:column", never the value) and, for a column with `bands`, its band
+    (`<name>_band`). Like pseudonyms, decided here, at the lake's door."""
+    from pyspark.sql import functions as F
+
+    from creditlake.conform.rules import SECRET_RULE, SPARK_TYPES, column_rules
+
+    secret = dataset.secret_columns
+    if not secret:
+        return df
+    checks = [F.when(F.coalesce(F.expr(broken), F.lit(False)), F.lit(f"{name}:{col.name}"))
+              for col in secret for name, broken in column_rules(col)]
+    df = df.withColumn(SECRET_RULE, F.coalesce(*checks, F.lit(None).cast("string")))
+    for col in secret:
+        if not col.bands:
+            continue
+        typed = F.expr(f"try_cast(nullif(trim(`{col.name}`), '') AS {SPARK_TYPES[col.type]})")
+        labels = band_labels(col.bands)
+        band = F.when(typed < F.lit(col.bands[0]), F.lit(labels[0]))
+        for edge, label in zip(col.bands[1:], labels[1:-1]):
+            band = band.when(typed < F.lit(edge), F.lit(label))
+        band = band.otherwise(F.lit(labels[-1]))
+        df = df.withColumn(col.band_column().name,
+                           F.when(F.col(SECRET_RULE).isNull() & typed.isNotNull(), band))
+    return df.drop(*[c.name for c in secret])
+
+
 def with_lineage(df, checked: CheckedDelivery, dataset: Dataset, ingested_at: datetime | None = None):
     """Add source, dataset, period, file, delivery id, ingest time and a hash of the (pseudonymised) record."""
     from pyspark.sql import functions as F
 
+    from creditlake.conform.rules import SECRET_RULE
+
     d = checked.delivery
     ingested_at = ingested_at or datetime.now(timezone.utc)
-    data_cols = [c.name for c in dataset.columns]
+    data_cols = [c.name for c in dataset.lake_columns()]
     return df.select(
         *data_cols,
+        *([SECRET_RULE] if dataset.secret_columns else []),
         F.lit(d.source).alias("_source"),
         F.lit(d.dataset).alias("_dataset"),
         F.lit(d.period).alias("_period"),

@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from creditlake.catalogue import Catalogue, table_name
-from creditlake.ingest.bronze import read_delivery, with_lineage, with_pseudonyms
+from creditlake.catalogue import Catalogue, Dataset, table_name
+from creditlake.ingest.bronze import read_delivery, with_lineage, with_pseudonyms, with_secrets_derived
 from creditlake.ingest.landing import MANIFEST, Delivery, DeliveryRejected, check_delivery, find_deliveries
 from creditlake.lake import read_table, replace_slice
 from creditlake.pseudonymise import load_key
@@ -24,7 +24,7 @@ DELIVERIES = "deliveries"  # ops.deliveries: one row per (source, dataset, perio
 @dataclass
 class IngestResult:
     delivery: str
-    status: str  # loaded | skipped | rejected
+    status: str  # loaded | skipped | rejected | held_at_source
     landed: int
     reason: str | None = None
     delivery_id: str | None = None  # SHA-256 of the delivered file
@@ -56,14 +56,27 @@ def _record(spark, settings: Settings, source: str, dataset: str, entries: list[
                   settings=settings)
 
 
-def _quarantine_files(settings: Settings, d: Delivery, reason: str) -> Path:
-    """Copy the rejected delivery, untouched, to the quarantine folder with its reason (landing is never changed)."""
+def _quarantine_files(settings: Settings, d: Delivery, reason: str, dataset: Dataset) -> Path:
+    """Copy the rejected delivery, untouched, to the quarantine folder with its reason (landing is never changed).
+
+    A dataset with secret columns is not copied (its values may not leave the landing zone in the clear): only
+    its manifest and the reason, which names the file left in the landing zone."""
     target = settings.home / "quarantine" / "deliveries" / d.source / d.dataset / d.period
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(d.folder, target)
+    if dataset.secret_columns:
+        target.mkdir(parents=True)
+        if (d.folder / MANIFEST).is_file():
+            shutil.copy2(d.folder / MANIFEST, target / MANIFEST)
+        reason += (f"\nNot copied: {d.source}/{d.dataset} has secret columns; the delivery stays in {d.folder}.")
+    else:
+        shutil.copytree(d.folder, target)
     (target / "_rejected.txt").write_text(reason + "\n", encoding="utf-8")
     return target
+
+
+HELD = ("held at source: {name} stays with the department (residency: at_source); the lake neither reads nor "
+        "copies it and asks it questions instead (creditlake secret-query)")
 
 
 def _rejected_counts(folder: Path) -> tuple[int | None, int]:
@@ -99,13 +112,22 @@ def ingest_bronze(spark, settings: Settings, catalogue: Catalogue, landing: Path
             on_dataset(f"{source}/{code}")
         dataset = catalogue.dataset(source, code)
         frames, entries = [], []
+        if dataset.residency == "at_source":  # never opened: logged as held, with nothing landed
+            reason = HELD.format(name=f"{source}/{code}")
+            log.warning("%s: %s", ", ".join(d.key for d in deliveries), reason)
+            for d in deliveries:
+                entries.append({"period": d.period, "delivery_id": None, "file": d.key, "declared": None,
+                                "landed": 0, "status": "held_at_source", "reason": reason})
+                results.append(IngestResult(d.key, "held_at_source", 0, reason))
+            _record(spark, settings, source, code, entries)
+            continue
         for d in deliveries:
             try:
                 checked = check_delivery(d, dataset)
             except DeliveryRejected as exc:
                 reason = str(exc)
                 log.error("rejected delivery %s: %s", d.key, reason)
-                _quarantine_files(settings, d, reason)
+                _quarantine_files(settings, d, reason, dataset)
                 declared, landed = _rejected_counts(d.folder)
                 entries.append({"period": d.period, "delivery_id": None, "file": d.key, "declared": declared,
                                 "landed": landed, "status": "rejected", "reason": reason})
@@ -116,6 +138,7 @@ def ingest_bronze(spark, settings: Settings, catalogue: Catalogue, landing: Path
                 continue
             frames.append(
                 read_delivery(spark, checked, dataset)
+                .transform(lambda x: with_secrets_derived(x, dataset))
                 .transform(lambda x: with_pseudonyms(x, dataset, key))
                 .transform(lambda x, c=checked: with_lineage(x, c, dataset))
             )

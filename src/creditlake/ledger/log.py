@@ -190,7 +190,8 @@ KINDS: dict[str, dict[str, Check]] = {
                        "to_departments": _departments, "deadline": _date},
     "discipline_action": {"case_id": _text, "department": _text, "action": _text, "time": _datetime},
     "report_issued": {"month": _month, "file": _text, "sha256": _sha256},
-    "secret_query": {"source": _text, "question_sha256": _sha256, "answer_sha256": _sha256, "n_keys": _count},
+    "secret_query": {"source": _text, "dataset": _text, "month": _month, "purpose": _text,
+                     "question_sha256": _sha256, "answer_sha256": _sha256, "n_keys": _count, "n_positive": _count},
 }
 
 # A resident ID number (GB 11643): region (first digit 1-8), birth date 18xx-20xx, sequence, check digit; and a

@@ -30,7 +30,7 @@ class SuiteResult:
 def suite_from_dataset(source: str, dataset: Dataset) -> dict:
     """The silver suite implied by the catalogue: required, code lists, patterns, ranges and keys."""
     exps: list[dict] = []
-    for col in dataset.columns:
+    for col in dataset.lake_columns():
         if not col.nullable:
             exps.append({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": col.name}})
         if col.check == "uscc":
@@ -52,12 +52,12 @@ def suite_from_dataset(source: str, dataset: Dataset) -> dict:
     exps.append({"type": "expect_compound_columns_to_be_unique",
                  "kwargs": {"column_list": [*dataset.unique, "_period"]}})
     exps.append({"type": "expect_table_columns_to_match_set",
-                 "kwargs": {"column_set": [c.name for c in dataset.columns], "exact_match": False}})
+                 "kwargs": {"column_set": [c.name for c in dataset.lake_columns()], "exact_match": False}})
     return {
         "name": f"silver.{table_name(source, dataset.code)}",
         "expectations": exps,
         "meta": {"generated_from": f"catalogue/{source}.yaml", "column_types": {c.name: SPARK_TYPES[c.type]
-                                                                                 for c in dataset.columns}},
+                                                                                 for c in dataset.lake_columns()}},
     }
 
 
@@ -69,6 +69,9 @@ def write_suites(catalogue: Catalogue, directory: Path = EXPECTATIONS_DIR) -> li
     """(Re)write every generated suite; hand-written suites live in expectations/custom/ and are never touched."""
     paths = []
     for source, dataset in catalogue.datasets():
+        if dataset.residency == "at_source":  # never in silver
+            suite_path(f"silver.{table_name(source.code, dataset.code)}", directory).unlink(missing_ok=True)
+            continue
         suite = suite_from_dataset(source.code, dataset)
         path = suite_path(suite["name"], directory)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,6 @@ renamed as (
         inflow as inflow_cny,
         outflow as outflow_cny,
         counterparties,
-        balance_end as balance_end_cny,
         _period as period,
         _row_number as source_row_number,
         _delivery_id as delivery_id

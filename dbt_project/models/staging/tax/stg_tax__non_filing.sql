@@ -8,7 +8,7 @@ renamed as (
         action,
         action_date,
         months_not_filed,
-        arrears_amount as arrears_cny,
+        arrears_amount_band as arrears_band_cny,  -- the amount is secret: only its band lands
         _period as period,
         _row_number as source_row_number,
         _delivery_id as delivery_id

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         "silver": lambda: pipeline.stage_silver(periods),
         "secret_query": lambda: pipeline.stage_secret_queries(periods),
         "quality": lambda: pipeline.stage_quality(periods),
-        "gold": lambda: pipeline.stage_gold(),
+        "gold": lambda: pipeline.stage_gold(recompute_from=periods[0]),
         "publish": lambda: pipeline.stage_publish(),
         "report": lambda: pipeline.stage_report(periods[-1]),
         "all": lambda: pipeline.run_all(landing, args.start, args.end),

@@ -146,3 +146,40 @@ def test_registration_history_is_type_2(spark):
     ], "uscc string, version int, district_code string, valid_from date, valid_to date, is_current boolean, "
        "is_deregistered boolean")
     assert_df_equality(got, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_personal_flags_are_derived_from_the_clear_value_before_the_pseudonym(spark):
+    """Valid phone, valid ID number (GB 11643 check character) and age band land; the clear values do not."""
+    from creditlake.generate.people import make_id_number
+    from creditlake.ingest.bronze import with_personal_flags, with_pseudonyms
+
+    dataset = load_catalogue().dataset("samr", "registrations")
+    good_id = make_id_number(random.Random(3), "520102")  # born 1955-2000
+    bad_check = good_id[:17] + ("0" if good_id[17] != "0" else "1")
+    bad_date = "520102" + "19991340" + good_id[14:]  # month 13
+    rows = [
+        ("a", good_id, "13800001111"), ("b", bad_check, "0851-86123456"), ("c", bad_date, "181"),
+        ("d", None, " "), ("e", "52010219500101001X", "23800001111"),
+    ]
+    df = spark.createDataFrame(rows, "uscc string, legal_rep_id_no string, contact_phone string")
+    df = df.withColumn("legal_rep_name", F.lit("张三"))
+    out = {r.uscc: r for r in with_pseudonyms(with_personal_flags(df, dataset, "2024-06"), dataset, b"k" * 32)
+           .collect()}
+    born = int(good_id[6:10]), int(good_id[10:12])
+    age = 2024 - born[0] - (1 if born[1] > 6 else 0)
+    band = ["<30", "30-39", "40-49", "50-59", "60-69", ">=70"][min(max(age // 10 - 2, 0), 5)]
+    assert (out["a"].legal_rep_id_no_is_valid, out["a"].legal_rep_id_no_age_band) == (True, band)
+    assert (out["b"].legal_rep_id_no_is_valid, out["b"].legal_rep_id_no_age_band) == (False, None)
+    assert out["c"].legal_rep_id_no_is_valid is False
+    assert out["d"].legal_rep_id_no_is_valid is None and out["d"].contact_phone_is_valid is None
+    # 52010219500101001X: check character computed below; born January 1950, 74 at the end of June 2024.
+    first17 = "52010219500101001"
+    check = "10X98765432"[sum(int(c) * w for c, w in zip(first17, (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2))) % 11]
+    assert out["e"].legal_rep_id_no_is_valid is (check == "X")
+    assert [out[k].contact_phone_is_valid for k in "abce"] == [True, True, False, False]
+    # What lands beside the flags is the pseudonym, never the value.
+    assert all(r.legal_rep_id_no is None or r.legal_rep_id_no.startswith("p1_") for r in out.values())
+    assert all(r.contact_phone is None or r.contact_phone.startswith("p1_") for r in out.values())
+    names = [c.name for c in dataset.lake_columns()]
+    assert names.index("legal_rep_id_no_is_valid") == names.index("legal_rep_id_no") + 1
+    assert "contact_phone_is_valid" in names and "legal_rep_id_no_age_band" in names

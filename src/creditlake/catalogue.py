@@ -42,6 +42,9 @@ class Column(BaseModel):
     max: float | str | None = None
     # A secret number lands as the band it falls in (`<name>_band`), never as the number; see lake_columns().
     bands: list[float] | None = None
+    # What a personal column may still tell once pseudonymised, derived from the clear value at bronze:
+    # `valid_phone` / `valid_id_number` -> `<name>_is_valid`, `age_band` (ID numbers) -> `<name>_age_band`.
+    derive: list[Literal["valid_phone", "valid_id_number", "age_band"]] = []
     derived_from: str | None = None  # set on the band column lake_columns() makes, never in YAML
 
     @model_validator(mode="after")
@@ -55,13 +58,32 @@ class Column(BaseModel):
                 raise ValueError(f"column {self.name!r}: bands are for secret int or decimal columns")
             if not self.bands or any(a >= b for a, b in zip(self.bands, self.bands[1:])):
                 raise ValueError(f"column {self.name!r}: bands must be a non-empty ascending list of edges")
+        if self.derive and not self.pseudonymise:
+            raise ValueError(f"column {self.name!r}: derived flags are for pseudonymised personal columns")
+        if "age_band" in self.derive and "valid_id_number" not in self.derive:
+            raise ValueError(f"column {self.name!r}: age_band needs valid_id_number (only a valid number has an age)")
         return self
+
+    def derived_columns(self) -> list[Column]:
+        """The flags a personal column lands as beside its pseudonym (the clear value never lands)."""
+        out = []
+        if {"valid_phone", "valid_id_number"} & set(self.derive):
+            out.append(Column(name=f"{self.name}_is_valid", type="boolean", nullable=True, sensitivity="internal",
+                              derived_from=self.name, description=f"{self.description}：格式及校验位是否有效（由原值推导）"))
+        if "age_band" in self.derive:
+            out.append(Column(name=f"{self.name}_age_band", type="string", nullable=True, sensitivity="internal",
+                              allowed=list(AGE_BANDS), derived_from=self.name,
+                              description=f"{self.description}：持有人年龄段（报送月末，由原值推导）"))
+        return out
 
     def band_column(self) -> Column:
         """The column a banded secret number lands as: `<name>_band`, one of band_labels(bands)."""
         return Column(name=f"{self.name}_band", type="string", nullable=True, sensitivity="internal",
                       allowed=band_labels(self.bands or []), derived_from=self.name,
                       description=f"{self.description}：所在区间（原值保密，不入湖）")
+
+
+AGE_BANDS = ("<30", "30-39", "40-49", "50-59", "60-69", ">=70")
 
 
 def _edge(x: float) -> str:
@@ -123,11 +145,13 @@ class Dataset(BaseModel):
 
     def lake_columns(self) -> list[Column]:
         """The columns as they land in bronze and silver: a secret column never lands; one with `bands` lands
-        as its band (`<name>_band`), decided at bronze like a pseudonym. `columns` stays what is delivered."""
+        as its band (`<name>_band`), decided at bronze like a pseudonym; a personal column with `derive` lands
+        as its pseudonym followed by its flags. `columns` stays what is delivered."""
         out = []
         for c in self.columns:
             if c.sensitivity != "secret":
                 out.append(c)
+                out.extend(c.derived_columns())
             elif c.bands:
                 out.append(c.band_column())
         return out

@@ -13,6 +13,7 @@ select
     enterprises.district_code,
     enterprises.industry_code,
     enterprises.contact_phone_pseudonym,
+    enterprises.contact_phone_is_valid,
     reports.filed_on
 from {{ ref('int_enterprises_registered') }} as enterprises
 cross join as_of

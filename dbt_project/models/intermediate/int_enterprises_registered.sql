@@ -36,6 +36,8 @@ select
     latest.address,
     latest.legal_rep_pseudonym,
     latest.contact_phone_pseudonym,
+    latest.contact_phone_is_valid,
+    latest.legal_rep_age_band,
     changes.last_changed_on,
     deregistrations.deregistered_on
 from latest

@@ -28,11 +28,12 @@ select
     due.district_code,
     divisions.district_name,
     due.industry_code,
-    due.contact_phone_pseudonym is not null as can_phone,
+    -- A phone on the register reaches the firm only if it is a well-formed number (flag derived at bronze).
+    coalesce(due.contact_phone_is_valid, false) as can_phone,
     emails.email is not null as can_email,
     mail_returned.enterprise_id is null as can_mail,
     concat_ws('、', filter(array(
-        case when due.contact_phone_pseudonym is not null then '电话/短信' end,
+        case when due.contact_phone_is_valid then '电话/短信' end,
         case when emails.email is not null then '电子邮箱' end,
         case when mail_returned.enterprise_id is null then '邮寄至住所' end
     ), channel -> channel is not null)) as channels

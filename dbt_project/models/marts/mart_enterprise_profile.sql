@@ -63,6 +63,8 @@ select
     enterprises.last_changed_on,
     enterprises.deregistered_on,
     case when enterprises.deregistered_on is null then '存续' else '注销' end as status_zh,
+    enterprises.legal_rep_age_band,
+    enterprises.contact_phone_is_valid,
     latest_activity.month as activity_month,
     latest_activity.activity_index,
     latest_activity.band_zh as activity_band_zh,

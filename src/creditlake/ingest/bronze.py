@@ -49,6 +49,48 @@ def spark_reads_csv(data: bytes, encoding: str) -> bool:
     return encoding == "utf-8" and (b"\r" not in data or data.count(b"\r") == data.count(b"\n") == data.count(b"\r\n"))
 
 
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643, ISO 7064 MOD 11-2
+
+
+def valid_phone_sql(v: str) -> str:
+    """A mobile number (11 digits from 13-19) or a landline with its area code (0851-xxxxxxxx)."""
+    return f"({v} RLIKE '^1[3-9][0-9]{{9}}$' OR {v} RLIKE '^0[0-9]{{2,3}}-?[0-9]{{7,8}}$')"
+
+
+def valid_id_number_sql(v: str) -> str:
+    """18 characters, a real birth date, and the GB 11643 check character."""
+    weights = ", ".join(map(str, ID_WEIGHTS))
+    checksum = (f"aggregate(sequence(1, 17), 0, (acc, i) -> acc + cast(substr({v}, i, 1) AS INT) "
+                f"* element_at(array({weights}), i))")
+    return (f"({v} RLIKE '^[0-9]{{17}}[0-9X]$' AND try_to_date(substr({v}, 7, 8), 'yyyyMMdd') IS NOT NULL "
+            f"AND substr('10X98765432', ({checksum}) % 11 + 1, 1) = substr({v}, 18, 1))")
+
+
+def age_band_sql(v: str, period: str) -> str:
+    """Age at the end of the delivery month, in the catalogue's bands, from the birth date in the ID number."""
+    age = (f"floor(months_between(last_day(to_date('{period}-01')), "
+           f"try_to_date(substr({v}, 7, 8), 'yyyyMMdd')) / 12)")
+    return (f"CASE WHEN {age} < 30 THEN '<30' WHEN {age} < 40 THEN '30-39' WHEN {age} < 50 THEN '40-49' "
+            f"WHEN {age} < 60 THEN '50-59' WHEN {age} < 70 THEN '60-69' ELSE '>=70' END")
+
+
+def with_personal_flags(df, dataset: Dataset, period: str):
+    """Derive the flags a personal column may still tell (valid phone, valid ID number, age band) from its clear
+    value, before with_pseudonyms replaces it: what lands is the pseudonym and these flags, never the value."""
+    from pyspark.sql import functions as F
+
+    for col in dataset.columns:
+        if not col.derive:
+            continue
+        v = f"nullif(trim(`{col.name}`), '')"
+        valid = valid_id_number_sql(v) if "valid_id_number" in col.derive else valid_phone_sql(v)
+        df = df.withColumn(f"{col.name}_is_valid", F.expr(f"CASE WHEN {v} IS NULL THEN NULL ELSE {valid} END"))
+        if "age_band" in col.derive:
+            df = df.withColumn(f"{col.name}_age_band",
+                               F.expr(f"CASE WHEN {v} IS NOT NULL AND {valid} THEN {age_band_sql(v, period)} END"))
+    return df
+
+
 def with_pseudonyms(df, dataset: Dataset, key: bytes):
     """Replace every column marked pseudonymise with its keyed pseudonym: clear values never reach Delta."""
     for col in dataset.columns:

@@ -11,7 +11,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from creditlake.catalogue import Catalogue, Dataset, table_name
-from creditlake.ingest.bronze import read_delivery, with_lineage, with_pseudonyms, with_secrets_derived
+from creditlake.ingest.bronze import (
+    read_delivery,
+    with_lineage,
+    with_personal_flags,
+    with_pseudonyms,
+    with_secrets_derived,
+)
 from creditlake.ingest.landing import MANIFEST, Delivery, DeliveryRejected, check_delivery, find_deliveries
 from creditlake.lake import read_table, replace_slice
 from creditlake.pseudonymise import load_key
@@ -139,6 +145,7 @@ def ingest_bronze(spark, settings: Settings, catalogue: Catalogue, landing: Path
             frames.append(
                 read_delivery(spark, checked, dataset)
                 .transform(lambda x: with_secrets_derived(x, dataset))
+                .transform(lambda x, c=checked: with_personal_flags(x, dataset, c.delivery.period))
                 .transform(lambda x: with_pseudonyms(x, dataset, key))
                 .transform(lambda x, c=checked: with_lineage(x, c, dataset))
             )

@@ -15,6 +15,10 @@ renamed as (
         address as address,
         legal_rep_name as legal_rep_pseudonym,
         contact_phone as contact_phone_pseudonym,
+        -- Flags derived from the clear values at bronze (the values themselves never land).
+        contact_phone_is_valid,
+        legal_rep_id_no_is_valid,
+        legal_rep_id_no_age_band as legal_rep_age_band,
         _period as period,
         _row_number as source_row_number,
         _delivery_id as delivery_id

@@ -28,3 +28,12 @@ def test_warm_cache_starts_spark_offline(spark, settings, tmp_path):
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.splitlines()[0] == "3"
+
+
+def test_a_resolution_is_remembered_and_later_starts_use_its_jars(spark, settings):
+    """The session fixture's start resolved PACKAGES (or used a remembered resolution): the jar files are kept and
+    the next start passes them as spark.jars, skipping Ivy."""
+    files = jars.resolved_jars(settings)
+    assert files and any("delta-spark" in f for f in files)
+    assert all(f.startswith(str(settings.ivy_cache)) for f in files)
+    assert jars.spark_conf(settings) == {"spark.jars": ",".join(files)}

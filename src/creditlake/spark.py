@@ -61,6 +61,7 @@ def get_spark(settings: Settings | None = None, app_name: str = "creditlake"):
     with _jvm_stdout_to_stderr():
         spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    jars.remember_resolution(spark, settings)
     register_lake_tables(spark, settings)
     return spark
 

@@ -34,6 +34,9 @@ class Column(BaseModel):
     description: str = ""
     sensitivity: Literal["public", "internal", "personal", "secret"] = "internal"
     pseudonymise: bool = False
+    # Added after senders started delivering: a delivery may leave the column out, and it reads as null. Only
+    # for nullable columns, so a delivery in the older layout stays valid (docs/landing-contract.md).
+    optional: bool = False
     check: Literal["uscc"] | None = None
     codes: str | None = None
     allowed: list[str] | None = None
@@ -47,6 +50,8 @@ class Column(BaseModel):
             raise ValueError(f"unknown code list {self.codes!r} (known: {', '.join(CODE_LISTS)})")
         if self.sensitivity == "personal" and not self.pseudonymise:
             raise ValueError(f"column {self.name!r} is personal: it must set pseudonymise: true")
+        if self.optional and not self.nullable:
+            raise ValueError(f"column {self.name!r} is optional (a delivery may leave it out): it must be nullable")
         return self
 
 

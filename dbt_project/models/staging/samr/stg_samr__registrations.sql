@@ -15,6 +15,9 @@ renamed as (
         address as address,
         legal_rep_name as legal_rep_pseudonym,
         contact_phone as contact_phone_pseudonym,
+        applied_on,
+        registration_authority,
+        approving_officer as approving_officer_pseudonym,
         _period as period,
         _row_number as source_row_number,
         _delivery_id as delivery_id

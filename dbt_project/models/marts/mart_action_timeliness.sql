@@ -9,7 +9,7 @@ with actions as (
 select
     sha2(concat_ws('|', month, unit, action_type), 256) as timeliness_id,
     month,
-    unit,
+    unit as acting_unit,
     first(district_code, true) as district_code,
     action_type,
     first(action_type_zh) as action_type_zh,

@@ -70,7 +70,7 @@ scored as (
 select
     scored.officer_pseudonym,
     concat('JG', upper(substr(sha2(scored.officer_pseudonym, 256), 1, 12))) as officer_code,
-    main_unit.unit,
+    main_unit.unit as acting_unit,
     main_unit.district_code,
     scored.actions,
     scored.registrations_approved,

@@ -68,6 +68,25 @@ def test_iron_cage_flags_the_planted_officers_and_the_slow_bureau(pipeline_run, 
     assert rates[slow] == min(rates.values()) and rates[slow] < 0.9, rates
 
 
+def test_working_days_in_sql_match_the_python_calendar(pipeline_run, spark, settings):
+    """The mart's registration counts and median working days per month and unit, recomputed from silver with
+    creditlake.workdays (weekends, State Council holidays, make-up days; the start day not counted)."""
+    import statistics
+    from collections import defaultdict
+
+    from creditlake.workdays import working_days_between
+
+    taken = defaultdict(list)
+    for r in spark.sql("SELECT DISTINCT uscc, event_type, event_date, applied_on, registration_authority "
+                       "FROM silver.samr__registrations WHERE applied_on IS NOT NULL").collect():
+        taken[(r.event_date.strftime("%Y-%m"), r.registration_authority)].append(
+            working_days_between(r.applied_on, r.event_date))
+    mart = {(r["month"], r["acting_unit"]): (r["actions"], r["median_days"]) for r in query(
+        settings, "SELECT month, acting_unit, actions, median_days FROM mart_action_timeliness "
+                  "WHERE action_type = 'registration'")}
+    assert taken and mart == {k: (len(v), statistics.median(v)) for k, v in taken.items()}
+
+
 def test_dormant_enterprises_score_low_and_operating_ones_high(pipeline_run, settings, truth):
     rows = query(settings, "SELECT enterprise_id, band FROM mart_enterprise_activity_monthly WHERE month = ?",
                  [truth["months"][-1]])

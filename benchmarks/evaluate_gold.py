@@ -115,25 +115,28 @@ def _iron_cage(con, truth: dict, home: Path) -> dict:
     from creditlake.settings import Settings
 
     key = bytes.fromhex(Settings(home=home).key_file.read_text().strip())
-    flagged = {r[0] for r in con.execute(
-        "SELECT officer_code FROM mart_officer_integrity WHERE integrity_level = '重点关注'").fetchall()}
+    level = dict(con.execute("SELECT officer_code, integrity_level FROM mart_officer_integrity").fetchall())
+    flagged = {c for c, lv in level.items() if lv == "重点关注"}
     out = {officer_code(o, key) for o in planted["out_of_pattern_officers"]}
+    watched = {c for c, lv in level.items() if lv == "关注"}
+    slow = {officer_code(o, key) for o in planted["slow_officers"] + planted.get("slow_unit_officers", [])}
     rates = dict(con.execute(
         "SELECT acting_unit, 1 - SUM(overdue) * 1.0 / SUM(actions) FROM mart_action_timeliness "
         "WHERE action_type <> 'discipline' GROUP BY acting_unit").fetchall())
-    slow = [rates[u] for u in planted["slow_units"] if u in rates]
+    slow_rates = [rates[u] for u in planted["slow_units"] if u in rates]
     others = [r for u, r in rates.items() if u not in planted["slow_units"]]
-    return {"out_of_pattern_officers": _pr(flagged, out),
-            "slow_unit_compliance": round(sum(slow) / len(slow), 3) if slow else None,
+    return {"out_of_pattern_officers": _pr(flagged, out), "slow_officers": _pr(watched, slow - out),
+            "slow_unit_compliance": round(sum(slow_rates) / len(slow_rates), 3) if slow_rates else None,
             "other_units_compliance": round(sum(others) / len(others), 3) if others else None}
 
 
 def _cage_cells(r: dict) -> str:
     if "out_of_pattern_officers" not in r:
-        return f"{'-':>6} {'-':>6} {'-':>11}"
+        return f"{'-':>6} {'-':>6} {'-':>6} {'-':>6} {'-':>11}"
     p, rec = r["out_of_pattern_officers"][:2]
+    sp, sr = r["slow_officers"][:2]
     rates = f"{r['slow_unit_compliance']}/{r['other_units_compliance']}"
-    return f"{p:6.3f} {rec:6.3f} {rates:>11}"
+    return f"{p:6.3f} {rec:6.3f} {sp:6.3f} {sr:6.3f} {rates:>11}"
 
 
 def main() -> None:
@@ -148,7 +151,8 @@ def main() -> None:
     results = []
     print(f"{'size':>6} {'seed':>5} | {'lost P':>6} {'lost R':>6} {'n/planted':>10} {'P@k':>5} | "
           f"{'shell P':>7} {'shell R':>7} | {'surge P':>7} {'surge R':>7} | {'coll P':>6} {'coll R':>6} | "
-          f"{'dorm low':>8} {'oper up':>7} | {'cage P':>6} {'cage R':>6} {'slow/other':>11} | "
+          f"{'dorm low':>8} {'oper up':>7} | {'cage P':>6} {'cage R':>6} {'slow P':>6} {'slow R':>6} "
+          f"{'slow/other':>11} | "
           f"{'gen s':>6} {'run s':>6}", flush=True)
     runs = [(None, None, home) for home in args.score] if args.score else \
         [(size, seed, None) for size in args.sizes for seed in args.seeds]

@@ -191,6 +191,7 @@ def _iron_cage_truth(world: World) -> dict:
 
     o = world.officials
     return {"slow_units": sorted(unit_name(d) for d in o.slow_units), "slow_officers": sorted(o.slow_officers),
+            "slow_unit_officers": sorted(i for d in o.slow_units for i in o.officers[d]),
             "out_of_pattern_officers": sorted(set(o.complicit.values())),
             "officers": sorted(i for ids in o.officers.values() for i in ids)}
 

@@ -10,26 +10,26 @@ select
     sha2(concat_ws('|', month, unit, action_type), 256) as timeliness_id,
     month,
     unit as acting_unit,
-    first(district_code, true) as district_code,
+    max(district_code) as district_code,
     action_type,
-    first(action_type_zh) as action_type_zh,
+    max(action_type_zh) as action_type_zh,
     concat(
         case when action_type = 'discipline' then '按惩戒措施清单期限'
-             else concat(cast(first(limit_days) as string),
-                         case when first(limit_unit) = 'working_days' then '个工作日' else '日' end) end,
-        case when first(extension_days) > 0
-             then concat('（经批准可延长', cast(first(extension_days) as string),
-                         case when first(limit_unit) = 'working_days' then '个工作日' else '日' end, '）')
+             else concat(cast(max(limit_days) as string),
+                         case when max(limit_unit) = 'working_days' then '个工作日' else '日' end) end,
+        case when max(extension_days) > 0
+             then concat('（经批准可延长', cast(max(extension_days) as string),
+                         case when max(limit_unit) = 'working_days' then '个工作日' else '日' end, '）')
              else '' end
     ) as time_limit,
-    first(basis) as basis,
+    concat_ws('；', array_sort(collect_set(basis))) as basis,
     count(*) as actions,
     sum(case when status = '按期' then 1 else 0 end) as within_limit,
     sum(case when status = '延期内' then 1 else 0 end) as within_extension,
     sum(case when status = '逾期' then 1 else 0 end) as overdue,
     cast(sum(case when status <> '逾期' then 1 else 0 end) as double) / count(*) as compliance_rate,
     percentile(elapsed_days, 0.5) as median_days,
-    case when first(limit_unit) = 'working_days' then '工作日' else '日' end as day_unit
+    case when max(limit_unit) = 'working_days' then '工作日' else '日' end as day_unit
 from actions
 where unit is not null
 group by month, unit, action_type

@@ -39,7 +39,8 @@ units as (
 ),
 
 main_unit as (
-    select officer_pseudonym, max_by(unit, n) as unit, max_by(district_code, n) as district_code
+    -- The unit with most of the officer's actions (a tie goes to the greater name, so reruns agree).
+    select officer_pseudonym, max_by(unit, struct(n, unit)) as unit, max_by(district_code, struct(n, unit)) as district_code
     from units
     group by officer_pseudonym
 ),

@@ -82,6 +82,7 @@ def score(home: Path) -> dict:
     collapses = ids("SELECT enterprise_id, month FROM mart_warnings WHERE warning_type = 'utility_collapse'")
     band = dict(con.execute("SELECT enterprise_id, band FROM mart_enterprise_activity_monthly WHERE month = ?",
                             [months[-1]]).fetchall())
+    iron_cage = _iron_cage(con, truth, home)
     dormant = [u for u in truth["dormant"] if u in band]
     operating = [u for u in band if u not in set(truth["dormant"])]
     return {
@@ -92,8 +93,50 @@ def score(home: Path) -> dict:
         "utility_collapse": _near(collapses, {tuple(x) for x in truth["utility_collapses"]}, months),
         "dormant_scored_low": round(sum(band[u] in ("dormant", "low") for u in dormant) / max(len(dormant), 1), 4),
         "operating_scored_up": round(sum(band[u] in ("active", "normal") for u in operating) / max(len(operating), 1), 4),
+        **iron_cage,
         "home": str(home),
     }
+
+
+def officer_code(clear: str, key: bytes) -> str:
+    """The served officer code of a clear officer number: JG + SHA-256 of its keyed pseudonym (mart_officer_integrity)."""
+    import hashlib
+
+    from creditlake.pseudonymise import pseudonym
+
+    return "JG" + hashlib.sha256(pseudonym(clear, key).encode("utf-8")).hexdigest()[:12].upper()
+
+
+def _iron_cage(con, truth: dict, home: Path) -> dict:
+    """Officers at 重点关注 against the planted out-of-pattern officers; the planted slow bureau's compliance."""
+    planted = truth.get("iron_cage")
+    if not planted:
+        return {}
+    from creditlake.settings import Settings
+
+    key = bytes.fromhex(Settings(home=home).key_file.read_text().strip())
+    level = dict(con.execute("SELECT officer_code, integrity_level FROM mart_officer_integrity").fetchall())
+    flagged = {c for c, lv in level.items() if lv == "重点关注"}
+    out = {officer_code(o, key) for o in planted["out_of_pattern_officers"]}
+    watched = {c for c, lv in level.items() if lv == "关注"}
+    slow = {officer_code(o, key) for o in planted["slow_officers"] + planted.get("slow_unit_officers", [])}
+    rates = dict(con.execute(
+        "SELECT acting_unit, 1 - SUM(overdue) * 1.0 / SUM(actions) FROM mart_action_timeliness "
+        "WHERE action_type <> 'discipline' GROUP BY acting_unit").fetchall())
+    slow_rates = [rates[u] for u in planted["slow_units"] if u in rates]
+    others = [r for u, r in rates.items() if u not in planted["slow_units"]]
+    return {"out_of_pattern_officers": _pr(flagged, out), "slow_officers": _pr(watched, slow - out),
+            "slow_unit_compliance": round(sum(slow_rates) / len(slow_rates), 3) if slow_rates else None,
+            "other_units_compliance": round(sum(others) / len(others), 3) if others else None}
+
+
+def _cage_cells(r: dict) -> str:
+    if "out_of_pattern_officers" not in r:
+        return f"{'-':>6} {'-':>6} {'-':>6} {'-':>6} {'-':>11}"
+    p, rec = r["out_of_pattern_officers"][:2]
+    sp, sr = r["slow_officers"][:2]
+    rates = f"{r['slow_unit_compliance']}/{r['other_units_compliance']}"
+    return f"{p:6.3f} {rec:6.3f} {sp:6.3f} {sr:6.3f} {rates:>11}"
 
 
 def main() -> None:
@@ -108,7 +151,9 @@ def main() -> None:
     results = []
     print(f"{'size':>6} {'seed':>5} | {'lost P':>6} {'lost R':>6} {'n/planted':>10} {'P@k':>5} | "
           f"{'shell P':>7} {'shell R':>7} | {'surge P':>7} {'surge R':>7} | {'coll P':>6} {'coll R':>6} | "
-          f"{'dorm low':>8} {'oper up':>7} | {'gen s':>6} {'run s':>6}", flush=True)
+          f"{'dorm low':>8} {'oper up':>7} | {'cage P':>6} {'cage R':>6} {'slow P':>6} {'slow R':>6} "
+          f"{'slow/other':>11} | "
+          f"{'gen s':>6} {'run s':>6}", flush=True)
     runs = [(None, None, home) for home in args.score] if args.score else \
         [(size, seed, None) for size in args.sizes for seed in args.seeds]
     for size, seed, home in runs:
@@ -125,7 +170,7 @@ def main() -> None:
               f"{r['complaint_surge'][0]:7.3f} {r['complaint_surge'][1]:7.3f} | "
               f"{r['utility_collapse'][0]:6.3f} {r['utility_collapse'][1]:6.3f} | "
               f"{r['dormant_scored_low']:8.3f} {r['operating_scored_up']:7.3f} | "
-              f"{r['generate_s']:6.1f} {r['pipeline_s']:6.1f}", flush=True)
+              f"{_cage_cells(r)} | {r['generate_s']:6.1f} {r['pipeline_s']:6.1f}", flush=True)
     if args.json:
         print(json.dumps(results, indent=1))
 

@@ -143,3 +143,36 @@ def test_only_selects_sources_and_datasets(tmp_path):
     assert s["datasets"] == 2
     with pytest.raises(ValueError, match="unknown sources or datasets: nope"):
         generate_landing(tmp_path / "x", 30, "2024-01", "2024-01", only=["nope"])
+
+
+def test_administrative_actions_carry_coherent_times_units_and_planted_officers(tmp_path):
+    """The iron cage's inputs: start days before decisions, removals after their listings, and each shell cluster's
+    founding registrations approved mostly by its planted officer (docs/iron_cage.md)."""
+    landing = tmp_path / "landing"
+    generate_landing(landing, 600, "2024-06", "2024-10", seed=11, workers=1,
+                     only=["samr/registrations", "samr/penalties", "samr/abnormal_list"])
+    truth = json.loads((landing.parent / "landing.truth" / "truth.json").read_text(encoding="utf-8"))
+
+    def rows(dataset):
+        return [r for f in sorted((landing / "samr" / dataset).rglob("*.csv"))
+                for r in csv.DictReader(io.StringIO(f.read_text(encoding="utf-8")))]
+
+    officers = set(truth["iron_cage"]["officers"])
+    regs = [r for r in rows("registrations") if r["applied_on"]]
+    assert regs and all(r["applied_on"] <= r["event_date"] and r["approving_officer"] in officers for r in regs)
+    assert all(r["registration_authority"].endswith("市场监督管理局") for r in regs)
+    pens = rows("penalties")
+    assert pens and all(r["case_filed_on"] < r["decided_on"] <= r["published_on"] for r in pens)
+    abnormal = rows("abnormal_list")
+    listed = {r["decision_no"] for r in abnormal if r["action"] == "列入"}
+    removals = [r for r in abnormal if r["action"] == "移出"]
+    assert removals and all(r["listed_decision_no"] in listed and r["removal_applied_on"] <= r["action_date"]
+                            for r in removals)
+    assert all(r["grounds_on"] <= r["action_date"] for r in abnormal if r["action"] == "列入")
+    # Every planted out-of-pattern officer approved at least 3 founding registrations of one shell cluster.
+    founders = {r["uscc"]: r["approving_officer"] for r in regs if r["event_type"] == "设立"}
+    assert truth["shell_clusters"] and truth["iron_cage"]["out_of_pattern_officers"]
+    for officer in truth["iron_cage"]["out_of_pattern_officers"]:
+        assert any(sum(founders.get(m) == officer for m in c["members"]) >= 3 for c in truth["shell_clusters"])
+    # Officer numbers are personal: they are among the clear values the pipeline test looks for in the lake.
+    assert set(truth["clear_personal_values"]) & officers

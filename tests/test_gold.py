@@ -45,6 +45,48 @@ def test_shell_clusters_are_warned(pipeline_run, settings, truth):
     assert len(members & warned) / max(len(warned), 1) >= 0.8
 
 
+def test_iron_cage_flags_the_planted_officers_and_the_slow_bureau(pipeline_run, settings, truth):
+    """Officers at 重点关注 are exactly those planted approving a shell cluster's registrations (served by a code
+    derived from their pseudonym, never the pseudonym); the planted slow bureau has the lowest compliance."""
+    import hashlib
+
+    from creditlake.pseudonymise import pseudonym
+
+    key = bytes.fromhex(settings.key_file.read_text().strip())
+    planted = {"JG" + hashlib.sha256(pseudonym(o, key).encode()).hexdigest()[:12].upper()
+               for o in truth["iron_cage"]["out_of_pattern_officers"]}
+    officers = query(settings, "SELECT * FROM mart_officer_integrity")
+    assert officers and "officer_pseudonym" not in officers[0]
+    assert not any(str(v).startswith("p1_") for r in officers for v in r.values())
+    flagged = {r["officer_code"] for r in officers if r["integrity_level"] == "重点关注"}
+    assert planted and flagged == planted, (flagged, planted)
+    assert all("核准疑似集中注册空壳企业" in r["reasons"] for r in officers if r["officer_code"] in planted)
+    rates = {r["acting_unit"]: r["rate"] for r in query(
+        settings, "SELECT acting_unit, 1 - SUM(overdue) * 1.0 / SUM(actions) AS rate FROM mart_action_timeliness "
+                  "WHERE action_type = 'registration' GROUP BY acting_unit")}
+    (slow,) = truth["iron_cage"]["slow_units"]
+    assert rates[slow] == min(rates.values()) and rates[slow] < 0.9, rates
+
+
+def test_working_days_in_sql_match_the_python_calendar(pipeline_run, spark, settings):
+    """The mart's registration counts and median working days per month and unit, recomputed from silver with
+    creditlake.workdays (weekends, State Council holidays, make-up days; the start day not counted)."""
+    import statistics
+    from collections import defaultdict
+
+    from creditlake.workdays import working_days_between
+
+    taken = defaultdict(list)
+    for r in spark.sql("SELECT DISTINCT uscc, event_type, event_date, applied_on, registration_authority "
+                       "FROM silver.samr__registrations WHERE applied_on IS NOT NULL").collect():
+        taken[(r.event_date.strftime("%Y-%m"), r.registration_authority)].append(
+            working_days_between(r.applied_on, r.event_date))
+    mart = {(r["month"], r["acting_unit"]): (r["actions"], r["median_days"]) for r in query(
+        settings, "SELECT month, acting_unit, actions, median_days FROM mart_action_timeliness "
+                  "WHERE action_type = 'registration'")}
+    assert taken and mart == {k: (len(v), statistics.median(v)) for k, v in taken.items()}
+
+
 def test_dormant_enterprises_score_low_and_operating_ones_high(pipeline_run, settings, truth):
     rows = query(settings, "SELECT enterprise_id, band FROM mart_enterprise_activity_monthly WHERE month = ?",
                  [truth["months"][-1]])

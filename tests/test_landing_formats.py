@@ -267,3 +267,37 @@ def test_xlsx_missing_column_and_unreadable_file_are_rejected(tmp_path):
 
 def test_every_catalogue_format_has_a_reader():
     assert {d.format for _, d in load_catalogue().datasets()} <= set(READERS)
+
+
+# --- optional columns (added to a dataset after its senders started delivering) ---------------------------------
+
+def _with_optional_note(fmt: str) -> Dataset:
+    cols = [{"name": c, "type": "string"} for c in COLUMNS[:-1]] + [{"name": "note", "type": "string",
+                                                                       "optional": True}]
+    return Dataset(code="things", name_zh="测试", name_en="Things", format=fmt, key="uscc", unique=["uscc"],
+                   columns=cols)
+
+
+@pytest.mark.parametrize("fmt, data", [
+    ("csv", b"uscc,name,amount\nA1,n,1\nA2,m,2\n"),  # read by Spark
+    ("csv", b"uscc,name,amount\r\nA1,n,1\r\nA2,m,\"2\n\"\r\n"),  # mixed line endings: read here
+    ("jsonl", b'{"uscc": "A1", "name": "n", "amount": 1}\n{"uscc": "A2", "name": "m", "amount": 2}\n'),
+])
+def test_delivery_without_an_optional_column_reads_it_as_null(spark, tmp_path, fmt, data):
+    rows = _read(spark, _deliver(tmp_path, f"t.{fmt}", data, rows=2), _with_optional_note(fmt))
+    assert [r[3] for r in rows] == [None, None] and [r[0] for r in rows] == ["A1", "A2"]
+
+
+def test_an_optional_column_still_counts_when_present_and_a_required_one_is_still_missing(spark, tmp_path):
+    rows = _read(spark, _deliver(tmp_path / "a", "t.csv", b"note,uscc,name,amount\nx,A1,n,1\n", rows=1),
+                 _with_optional_note("csv"))
+    assert rows == [("A1", "n", "1", "x", 1)]
+    _rejected(_deliver(tmp_path / "b", "t.csv", b"uscc,amount\nA1,1\n", rows=1), _with_optional_note("csv"),
+              "missing columns name")
+
+
+def test_an_optional_column_must_be_nullable():
+    with pytest.raises(ValueError, match="must be nullable"):
+        Dataset(code="t", name_zh="测", name_en="T", key="uscc", unique=["uscc"],
+                columns=[{"name": "uscc", "type": "string"},
+                         {"name": "x", "type": "string", "nullable": False, "optional": True}])

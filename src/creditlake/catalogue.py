@@ -34,6 +34,9 @@ class Column(BaseModel):
     description: str = ""
     sensitivity: Literal["public", "internal", "personal", "secret"] = "internal"
     pseudonymise: bool = False
+    # Added after senders started delivering: a delivery may leave the column out, and it reads as null. Only
+    # for nullable columns, so a delivery in the older layout stays valid (docs/landing-contract.md).
+    optional: bool = False
     check: Literal["uscc"] | None = None
     codes: str | None = None
     allowed: list[str] | None = None
@@ -62,6 +65,8 @@ class Column(BaseModel):
             raise ValueError(f"column {self.name!r}: derived flags are for pseudonymised personal columns")
         if "age_band" in self.derive and "valid_id_number" not in self.derive:
             raise ValueError(f"column {self.name!r}: age_band needs valid_id_number (only a valid number has an age)")
+        if self.optional and not self.nullable:
+            raise ValueError(f"column {self.name!r} is optional (a delivery may leave it out): it must be nullable")
         return self
 
     def derived_columns(self) -> list[Column]:

@@ -89,7 +89,8 @@ def _dataset_section(source: Source, dataset: Dataset) -> list[str]:
     ]
     for col in dataset.columns:
         lines.append(
-            f"| `{col.name}` | {col.type} | {'yes' if col.nullable else 'no'} | {_sensitivity(col)} | "
+            f"| `{col.name}` | {col.type} | {'yes (optional column)' if col.optional else 'yes' if col.nullable else 'no'} | "
+            f"{_sensitivity(col)} | "
             f"{_rule(col)} | {_cell(col.description)} |"
         )
     lines.append("")

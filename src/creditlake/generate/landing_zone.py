@@ -184,10 +184,23 @@ def _truth(world: World, seed: int, months: list[str], faults: list[dict], deliv
         "utility_collapses": sorted([e.uscc, e.collapse] for e in ents if e.collapse),
         "faults": faults,
         "delivery_faults": delivery_faults,
-        "clear_personal_values": [e.rep_id for e in ents[:20]] + [e.phone for e in ents[:20]],
+        "clear_personal_values": [e.rep_id for e in ents[:20]] + [e.phone for e in ents[:20]]
+        + sorted(o for ids in world.officials.officers.values() for o in ids)[:10],
         "loans_in_trouble": sorted([e.uscc, p] for e in ents for p in months if in_trouble(e, p)),
+        "iron_cage": _iron_cage_truth(world),
         "summary": summarise(world),
     }
+
+
+def _iron_cage_truth(world: World) -> dict:
+    """Who was planted slow, and who approves shell clusters' registrations (clear officer ids: truth only)."""
+    from creditlake.generate.officials import unit_name
+
+    o = world.officials
+    return {"slow_units": sorted(unit_name(d) for d in o.slow_units), "slow_officers": sorted(o.slow_officers),
+            "slow_unit_officers": sorted(i for d in o.slow_units for i in o.officers[d]),
+            "out_of_pattern_officers": sorted(set(o.complicit.values())),
+            "officers": sorted(i for ids in o.officers.values() for i in ids)}
 
 
 def summarise(world: World) -> dict:

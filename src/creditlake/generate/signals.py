@@ -13,6 +13,8 @@ import random
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
+from creditlake.generate import officials as acts
+from creditlake.generate.generic import pick_enterprises
 from creditlake.generate.world import COMPLAINT_RATE, SEASON, Enterprise, World
 from creditlake.periods import first_day, last_day
 
@@ -37,7 +39,8 @@ def registrations(world: World, period: str, n: int, rng: random.Random) -> Rows
                           "district_code": e.district, "industry_code": e.industry,
                           "established_date": e.established.isoformat(), "registered_capital": f"{e.capital:.2f}",
                           "address": e.address, "legal_rep_name": e.rep_name, "legal_rep_id_no": e.rep_id,
-                          "contact_phone": e.phone}
+                          "contact_phone": e.phone,
+                          **acts.registration_action(world.officials, e.uscc, e.district, event, when, e.cluster)}
 
 
 def _utility_reading(e: Enterprise, day: date, base: float, rng: random.Random) -> float:
@@ -149,20 +152,68 @@ def annual_reports(world: World, period: str, n: int, rng: random.Random) -> Row
 
 
 def abnormal_list(world: World, period: str, n: int, rng: random.Random) -> Rows:
-    """Listed in July for not filing by 30 June; listed when inspectors cannot reach the registered domicile."""
-    lo = first_day(period)
+    """Listed in July for not filing by 30 June; listed when inspectors cannot reach the registered domicile;
+    removed once a late report is filed and the enterprise applies. Each decision carries the day its grounds
+    arose (or the removal was applied for), the deciding bureau and the officer."""
+    lo, hi = first_day(period), last_day(period)
     for e in world.alive_in(period):
-        if lo.month == 7 and e.established <= date(lo.year - 1, 12, 31):
-            draw = random.Random(f"{e.uscc}:{lo.year - 1}").random()
+        unit = acts.unit_name(e.district)
+        year = lo.year - 1
+        if lo.month == 7 and e.established <= date(year, 12, 31):
+            draw = random.Random(f"{e.uscc}:{year}").random()
             dormant = e.dormant_from is not None and e.dormant_from <= lo
             if e.lost_contact or min(draw + (0.5 if dormant else 0), 0.999) >= ON_TIME_FILING:
+                grounds = date(lo.year, 6, 30)
+                decided, officer = acts.listing_action(world.officials, e.uscc, e.district, grounds, 10, hi)
                 yield e, {"decision_no": f"筑市监异列〔{lo.year}〕{e.index:06d}号", "action": "列入",
-                          "action_date": _day_in(period, rng).isoformat(), "reason": "未按规定期限公示年度报告",
-                          "removal_reason": None, "listed_decision_no": None, "authority": "贵阳市市场监督管理局"}
+                          "action_date": decided.isoformat(), "reason": "未按规定期限公示年度报告",
+                          "removal_reason": None, "listed_decision_no": None, "authority": unit,
+                          "grounds_on": grounds.isoformat(), "removal_applied_on": None, "case_officer": officer}
+        if lo.month >= 8 and _late_filing_month(e, year, lo) == lo.month:
+            applied = lo + timedelta(days=acts.action_rng(e.uscc, "removal", year).randrange(10))
+            decided, officer = acts.listing_action(world.officials, e.uscc, e.district, applied, 5, hi)
+            yield e, {"decision_no": f"筑市监异移〔{lo.year}〕{e.index:06d}号", "action": "移出",
+                      "action_date": decided.isoformat(), "reason": "未按规定期限公示年度报告",
+                      "removal_reason": "补报并公示年度报告", "listed_decision_no": f"筑市监异列〔{lo.year}〕{e.index:06d}号",
+                      "authority": unit, "grounds_on": None, "removal_applied_on": applied.isoformat(),
+                      "case_officer": officer}
         if e.lost_contact and e.dormant_from and _months_between(e.dormant_from, lo) == 4:
+            verified = lo + timedelta(days=acts.action_rng(e.uscc, "verified", period).randrange(10))
+            decided, officer = acts.listing_action(world.officials, e.uscc, e.district, verified, 10, hi)
             yield e, {"decision_no": f"筑市监异列〔{lo.year}〕{e.index:06d}-4号", "action": "列入",
-                      "action_date": _day_in(period, rng).isoformat(), "reason": "通过登记的住所或者经营场所无法联系",
-                      "removal_reason": None, "listed_decision_no": None, "authority": "贵阳市市场监督管理局"}
+                      "action_date": decided.isoformat(), "reason": "通过登记的住所或者经营场所无法联系",
+                      "removal_reason": None, "listed_decision_no": None, "authority": unit,
+                      "grounds_on": verified.isoformat(), "removal_applied_on": None, "case_officer": officer}
+
+
+def _late_filing_month(e: Enterprise, year: int, lo: date) -> int | None:
+    """The month (8-12) in which a firm listed in July files last year's report late, as annual_reports draws it."""
+    if e.lost_contact or e.established > date(year, 12, 31):
+        return None
+    draw = random.Random(f"{e.uscc}:{year}").random()
+    july = date(lo.year, 7, 1)
+    if e.dormant_from is not None and e.dormant_from <= july:
+        return None  # dormant at listing time: it does not come back to file
+    if e.dormant_from is not None and e.dormant_from <= lo:
+        draw = min(draw + 0.5, 0.999)
+    if ON_TIME_FILING <= draw < ON_TIME_FILING + LATE_FILING:
+        month = 7 + int((draw - ON_TIME_FILING) / LATE_FILING * 6)
+        return month if month >= 8 else None
+    return None
+
+
+def penalties(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    """Penalties of about 1% of enterprises a month (as the generic cadence draws them), with the case's filing,
+    decision and publication days, the deciding bureau and the case officer; the rest of the row is generic."""
+    dataset = _catalogue_dataset("samr", "penalties")
+    for e in pick_enterprises(world, dataset, period, rng):
+        yield e, acts.penalty_action(world.officials, e.uscc, e.district, _day_in(period, rng))
+
+
+def _catalogue_dataset(source: str, code: str):
+    from creditlake.catalogue import default_catalogue
+
+    return default_catalogue().dataset(source, code)
 
 
 def _months_between(a: date, b: date) -> int:
@@ -262,6 +313,7 @@ MODELS: dict[tuple[str, str], Model] = {
     ("samr", "registrations"): registrations,
     ("samr", "annual_reports"): annual_reports,
     ("samr", "abnormal_list"): abnormal_list,
+    ("samr", "penalties"): penalties,
     ("samr", "inspections"): inspections,
     ("samr", "complaints_12315"): complaints,
     ("post", "returned_mail"): returned_mail,

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from creditlake.codes import GUIYANG_DIVISIONS
 from creditlake.generate import people
+from creditlake.generate.officials import Officials, build_officials
 from creditlake.periods import first_day, last_day
 
 # Shares of enterprises by division: the central districts hold most firms.
@@ -76,6 +77,7 @@ class World:
     enterprises: list[Enterprise]
     months: list[str]
     clusters: dict[int, dict]
+    officials: Officials | None = None
     _alive: dict[str, list[Enterprise]] = field(default_factory=dict, repr=False)
 
     def alive_in(self, period: str) -> list[Enterprise]:
@@ -142,7 +144,10 @@ def build_world(n: int, months: list[str], rng: random.Random) -> World:
         e.events = sorted((k, d) for k, d in e.events if d <= horizon and (e.deregistered is None or d <= e.deregistered))
         ents.append(e)
     clusters = _plant_shell_clusters(ents, months, rng)
-    world = World(ents, months, clusters)
+    # Drawn last, from a stream of its own, so the enterprises are those of a world without officials.
+    officials = build_officials(clusters, {e.cluster: e.district for e in ents if e.cluster is not None},
+                                random.Random(rng.random()))
+    world = World(ents, months, clusters, officials)
     for period in months:  # before any worker forks, so every worker shares the lists
         world.alive_in(period)
     return world

@@ -35,8 +35,11 @@ def read_delivery(spark, checked: CheckedDelivery, dataset: Dataset):
             .csv(str(checked.file))
             .withColumn("_row_number", F.monotonically_increasing_id())
         )
+        # An optional column the delivery left out (an older layout) reads as null.
         return df.where(df._row_number > 0).select(
-            *[F.col(f"_c{header.index(n)}").alias(n) for n in names], "_row_number"
+            *[(F.col(f"_c{header.index(n)}") if n in header else F.lit(None).cast("string")).alias(n)
+              for n in names],
+            "_row_number",
         )
     schema = T.StructType([T.StructField(n, T.StringType()) for n in names]
                           + [T.StructField("_row_number", T.LongType())])

@@ -122,7 +122,7 @@ def decode(path: Path, data: bytes, encoding: str) -> str:
 
 def _check_header(path: Path, where: str, header: list[str], dataset: Dataset) -> None:
     expected = [c.name for c in dataset.columns]
-    missing = [c for c in expected if c not in header]
+    missing = [c.name for c in dataset.columns if c.name not in header and not c.optional]
     if missing:
         raise _reject(path, where, f"missing columns {', '.join(missing)}")
     twice = [c for c in expected if header.count(c) > 1]
@@ -217,7 +217,7 @@ def _jsonl_rows(path: Path, data: bytes, dataset: Dataset) -> Iterator[Row]:
                                                           "or null") from None
         seen.update(row)
         yield number, row
-    missing = [c for c in names if c not in seen]
+    missing = [c.name for c in dataset.columns if c.name not in seen and not c.optional]
     if seen and missing:  # an empty delivery (no rows) has no keys to miss
         raise DeliveryRejected(f"{path}: missing columns {', '.join(missing)} (on no line)")
 

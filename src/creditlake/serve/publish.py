@@ -28,6 +28,8 @@ SERVED_TABLES: tuple[str, ...] = (
     "gold.mart_warnings",
     "gold.mart_enterprise_profile",
     "gold.mart_discipline_cases",
+    "gold.mart_action_timeliness",
+    "gold.mart_officer_integrity",
     "silver.fct_grants",
     "silver.fct_penalties",
     "silver.fct_complaints",

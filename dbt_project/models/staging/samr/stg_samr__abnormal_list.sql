@@ -12,6 +12,9 @@ renamed as (
         removal_reason,
         listed_decision_no,
         authority,
+        grounds_on,
+        removal_applied_on,
+        case_officer as case_officer_pseudonym,
         _period as period,
         _row_number as source_row_number,
         _delivery_id as delivery_id

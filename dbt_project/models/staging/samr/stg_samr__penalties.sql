@@ -14,6 +14,10 @@ renamed as (
         confiscated_amount as confiscated_cny,
         district_code,
         publicity_until,
+        case_filed_on,
+        published_on,
+        deciding_authority,
+        case_officer as case_officer_pseudonym,
         _period as period,
         _row_number as source_row_number,
         _delivery_id as delivery_id

@@ -19,6 +19,9 @@ renamed as (
         contact_phone_is_valid,
         legal_rep_id_no_is_valid,
         legal_rep_id_no_age_band as legal_rep_age_band,
+        applied_on,
+        registration_authority,
+        approving_officer as approving_officer_pseudonym,
         _period as period,
         _row_number as source_row_number,
         _delivery_id as delivery_id

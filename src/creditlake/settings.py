@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     def spark_work(self) -> Path:
         return self.home / "spark"
 
+    @property
+    def spark_cluster(self) -> Path:
+        """State and logs of a standalone cluster started by `creditlake cluster start`."""
+        return self.home / "spark-cluster"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

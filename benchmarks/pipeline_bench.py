@@ -456,7 +456,7 @@ def bench_size(size: int, args, work: Path) -> dict:
         progress(f"[{size:,}] generate {i + 1}: {gens[-1]['seconds']:.1f} s, {gens[-1]['rows']:,} rows, "
                  f"{gens[-1]['bytes'] / 1e6:.1f} MB")
     full, duck = [], []
-    for i in range(args.repeat):
+    for i in range(0 if args.incremental_only else args.repeat):
         progress(f"[{size:,}] full run {i + 1}/{args.repeat} ({len(months)} months)")
         figures, home = spark_run(work, landing, args.start, args.end, "full", key)
         figures["footprint"] = layer_footprint(home)
@@ -468,7 +468,8 @@ def bench_size(size: int, args, work: Path) -> dict:
         if not args.keep:
             shutil.rmtree(home, ignore_errors=True)
     inc = []
-    for i in range(0 if args.no_incremental else args.repeat):
+    wanted = not args.no_incremental and (args.incremental_sizes is None or size in args.incremental_sizes)
+    for i in range(args.repeat if wanted else 0):
         progress(f"[{size:,}] incremental month {i + 1}/{args.repeat} ({months[-1]} on a {len(months) - 1}-month lake)")
         figures, home = spark_run(work, landing, args.start, args.end, "incremental", key)
         inc.append(figures)
@@ -479,7 +480,16 @@ def bench_size(size: int, args, work: Path) -> dict:
 
 # --- the tables ----------------------------------------------------------------------------------------------------
 
+def incremental_only(result: dict) -> dict:
+    inc = {s: median(r["stages"][s] for r in result["incremental"]) for s in INCREMENTAL_STAGES}
+    return {"size": result["size"], "months": result["months"], "incremental_s": inc,
+            "incremental_total_s": sum(inc.values()),
+            "incremental_jobs": {s: result["incremental"][0]["jobs"][s] for s in INCREMENTAL_STAGES}}
+
+
 def summarise(result: dict) -> dict:
+    if not result["full"]:
+        return incremental_only(result)
     full, gens = result["full"], result["generate"]
     stage_s = {"generate": median(g["seconds"] for g in gens)}
     for stage in SPARK_STAGES:
@@ -506,6 +516,7 @@ def summarise(result: dict) -> dict:
     if result["incremental"]:
         inc = {s: median(r["stages"][s] for r in result["incremental"]) for s in INCREMENTAL_STAGES}
         summary["incremental_s"] = inc
+        summary["incremental_jobs"] = {s: result["incremental"][0]["jobs"][s] for s in INCREMENTAL_STAGES}
         summary["incremental_total_s"] = sum(inc.values())
         summary["recompute_total_s"] = sum(stage_s[s] for s in INCREMENTAL_STAGES)
     return summary
@@ -515,7 +526,24 @@ def fmt_rate(rows, seconds) -> str:
     return f"{rows / seconds:>10,.0f}" if rows and seconds and seconds > 0 else f"{'':>10}"
 
 
+def print_incremental(summaries: list[dict]) -> None:
+    print("\n## Incremental month against a full recompute (bronze + silver + quality + gold), s (Spark jobs)")
+    print(f"{'enterprises':>11} {'months':>6} " + " ".join(f"{s:>13}" for s in INCREMENTAL_STAGES)
+          + f" {'total s':>8} {'full s':>8} {'ratio':>6}")
+    for s in summaries:
+        if "incremental_s" not in s:
+            continue
+        full = s.get("recompute_total_s")
+        print(f"{s['size']:>11,} {str(s['months'] - 1) + '+1':>6} "
+              + " ".join(f"{s['incremental_s'][x]:>7.1f} ({s['incremental_jobs'][x]:>3})" for x in INCREMENTAL_STAGES)
+              + f" {s['incremental_total_s']:>8.1f} {full or float('nan'):>8.1f} "
+              f"{s['incremental_total_s'] / full if full else float('nan'):>6.2f}")
+
+
 def print_tables(summaries: list[dict], project: list[int]) -> None:
+    if not any("stage_s" in s for s in summaries):
+        print_incremental(summaries)
+        return
     print("\n## Seconds per stage (median), rows/s, Spark jobs (actions) the stage ran")
     print(f"{'stage':<9}" + "".join(f" | {s['size']:>9,} ent: s {'rows/s':>10} {'jobs':>5}" for s in summaries))
     for stage in (*STAGES, "pipeline"):
@@ -572,15 +600,7 @@ def print_tables(summaries: list[dict], project: list[int]) -> None:
             k = slopes[stage] if slopes[stage] is not None else 1.0
             print(f"{stage:<9}" + "".join(f" | {base * (n / last['size']) ** k:>29,.0f}" for n in targets))
 
-    print("\n## Incremental month against a full recompute (bronze + silver + quality + gold)")
-    print(f"{'enterprises':>11} {'month':>6} " + " ".join(f"{s:>8}" for s in INCREMENTAL_STAGES)
-          + f" {'total s':>8} {'full s':>8} {'ratio':>6}")
-    for s in summaries:
-        if "incremental_s" not in s:
-            continue
-        print(f"{s['size']:>11,} {'+1':>6} " + " ".join(f"{s['incremental_s'][x]:>8.1f}" for x in INCREMENTAL_STAGES)
-              + f" {s['incremental_total_s']:>8.1f} {s['recompute_total_s']:>8.1f} "
-              f"{s['incremental_total_s'] / s['recompute_total_s']:>6.2f}")
+    print_incremental(summaries)
 
 
 def main() -> None:
@@ -592,6 +612,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per size; figures are medians")
     parser.add_argument("--generate-once", action="store_true", help="time the generator once per size")
     parser.add_argument("--no-incremental", action="store_true", help="skip the incremental-month runs")
+    parser.add_argument("--incremental-sizes", type=int, nargs="*", default=None,
+                        help="sizes at which to run the incremental month (default: every size)")
+    parser.add_argument("--incremental-only", action="store_true",
+                        help="only the incremental-month runs (no full runs, no DuckDB; no ratio printed)")
     parser.add_argument("--all-datasets", action="store_true",
                         help="generate all catalogued datasets (default: the 28 the gold models read)")
     parser.add_argument("--project", type=int, nargs="*", default=[1_000_000],

@@ -22,14 +22,17 @@ from creditlake.settings import Settings
 
 
 def _delta_checksums(spark, gold: Path) -> dict[str, tuple[int, int]]:
-    """Per gold Delta table: (rows, sum of 64-bit row hashes) — independent of row order and file layout."""
+    """Per gold Delta table: (rows, sum of 64-bit row hashes) — independent of row order and file layout.
+
+    Doubles are hashed to 9 decimals: a sum or mean of doubles may differ in its last bit when the partial sums
+    arrive in another order (two executors instead of one JVM); every other type is hashed exactly."""
     sums = {}
     for table in sorted(p for p in gold.iterdir() if (p / "_delta_log").is_dir()):
         df = spark.read.format("delta").load(str(table))
-        cols = sorted(df.columns)
+        floats = {f.name for f in df.schema.fields if f.dataType.typeName() in ("double", "float")}
+        cols = [f"round(`{c}`, 9)" if c in floats else f"`{c}`" for c in sorted(df.columns)]
         row = df.selectExpr("count(*) AS n",
-                            f"coalesce(sum(xxhash64({', '.join(f'`{c}`' for c in cols)}) % 1000000007), 0) AS h"
-                            ).first()
+                            f"coalesce(sum(xxhash64({', '.join(cols)}) % 1000000007), 0) AS h").first()
         sums[table.name] = (row.n, row.h)
     return sums
 

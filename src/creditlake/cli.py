@@ -27,6 +27,9 @@ app.add_typer(superset_app, name="superset")
 airflow_app = typer.Typer(help="Run Airflow's scheduler, DAG processor and API server (UI) for this lake.",
                           no_args_is_help=True)
 app.add_typer(airflow_app, name="airflow")
+cluster_app = typer.Typer(help="Run a Spark standalone cluster (master + workers from the pyspark wheel) on 127.0.0.1.",
+                          no_args_is_help=True)
+app.add_typer(cluster_app, name="cluster")
 
 
 def _register_subcommands() -> None:
@@ -505,6 +508,45 @@ def restricted(
     for g in answer.grounds:
         out.print(f"  · {g['trigger_department_name']} {g['case_id']}（{g['shared_on']}）：{g['sanction']}")
         out.print(f"    措施：{g['measure']}；依据：{g['basis']}；落实期限：{g['deadline']}；状态：{g['status']}")
+
+
+@cluster_app.command("start")
+def cluster_start(
+    workers: Annotated[int, typer.Option(min=1, help="Number of workers.")] = 2,
+    cores: Annotated[int, typer.Option(min=1, help="Cores each worker offers.")] = 1,
+    memory: Annotated[str, typer.Option(help="Memory each worker offers (executors fit in it), e.g. 1g.")] = "1g",
+) -> None:
+    """Start a master and workers on 127.0.0.1; print the master URL to put in CREDITLAKE_SPARK_MASTER."""
+    from creditlake import cluster
+
+    folder = get_settings().spark_cluster
+    if (running := cluster.read(folder)) is not None:
+        raise RuntimeError(f"a cluster is already recorded in {folder} ({running.master_url}); "
+                           "`creditlake cluster stop` first")
+    console.print(f"[cyan]→[/] starting a master and {workers} workers (logs in {folder})")
+    started = cluster.start(folder, workers=workers, cores=cores, memory=memory)
+    out.print(started.master_url)
+    console.print(f"web UI {started.web_url}; run with CREDITLAKE_SPARK_MASTER={started.master_url}")
+
+
+@cluster_app.command("status")
+def cluster_status() -> None:
+    """Print the recorded cluster's master URL and how many workers are alive."""
+    from creditlake import cluster
+
+    running = cluster.read(get_settings().spark_cluster)
+    if running is None:
+        raise RuntimeError("no cluster is recorded for this CREDITLAKE_HOME (`creditlake cluster start`)")
+    out.print(f"{running.master_url} web {running.web_url} alive workers {running.alive_workers()}")
+
+
+@cluster_app.command("stop")
+def cluster_stop() -> None:
+    """Stop the workers and the master that `creditlake cluster start` began."""
+    from creditlake import cluster
+
+    stopped = cluster.stop(get_settings().spark_cluster)
+    out.print(f"stopped {stopped} processes")
 
 
 # Errors whose message is the whole story (ours name the file, rule or log to read); the traceback goes to the log.

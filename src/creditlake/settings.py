@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     spark_master: str = Field("local[2]", description="Spark master URL, e.g. spark://127.0.0.1:7077.")
     spark_driver_memory: str = Field("2g", description="Driver memory for local runs.")
     shuffle_partitions: int = Field(4, description="spark.sql.shuffle.partitions; small for local mode.")
+    delta_optimize_write: bool = Field(
+        False, description="Delta optimized writes: one shuffle before each write so a partition gets a few "
+        "full-size files instead of one per task (docs/performance.md).")
     maven_repository: str = Field(
         "https://repo1.maven.org/maven2/", description="Maven repository the jars are resolved from (mirrors welcome)."
     )
@@ -116,6 +119,11 @@ class Settings(BaseSettings):
     @property
     def spark_work(self) -> Path:
         return self.home / "spark"
+
+    @property
+    def spark_cluster(self) -> Path:
+        """State and logs of a standalone cluster started by `creditlake cluster start`."""
+        return self.home / "spark-cluster"
 
 
 @lru_cache(maxsize=1)

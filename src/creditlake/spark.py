@@ -55,6 +55,7 @@ def get_spark(settings: Settings | None = None, app_name: str = "creditlake"):
             f"-Dcreditlake.logs={settings.logs}",
         )
         .config("spark.databricks.delta.snapshotPartitions", "2")
+        .config("spark.databricks.delta.optimizeWrite.enabled", str(settings.delta_optimize_write).lower())
     )
     for key, value in jars.spark_conf(settings).items():
         builder = builder.config(key, value)

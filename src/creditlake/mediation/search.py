@@ -29,7 +29,7 @@ from pathlib import Path
 from creditlake.mediation.corpus import Case, cases_from_rows
 from creditlake.mediation.laws import Article, all_articles
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: the index carries its query lexicon
 # BM25 parameters: k1 saturates term frequency (1.2-2.0 usual; complaints are short, articles repeat terms),
 # b normalises by document length (0.75 usual: long food-safety articles should not win on length alone).
 K1 = 1.5
@@ -159,23 +159,50 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
-def tokenize(text: str) -> list[str]:
-    """Search-mode jieba tokens of `text`, without stop words, punctuation and numbers."""
-    return [t for t in (w.strip() for w in _jieba().cut_for_search(normalise(text)))
+def tokenize(text: str, tk=None) -> list[str]:
+    """Search-mode jieba tokens of `text`, without stop words, punctuation and numbers (`tk`: a query tokenizer
+    from MediationIndex; default the full jieba dictionary)."""
+    return [t for t in (w.strip() for w in (tk or _jieba()).cut_for_search(normalise(text)))
             if t and t not in STOP_WORDS and not _SKIP.match(t) and (t in _KEEP_NUMERALS or not _NUMERAL.match(t))]
 
 
-def expand(text: str) -> list[str]:
+def expand(text: str, tk=None) -> list[str]:
     """The legal terms the colloquial triggers in `text` stand for (tokenised, in trigger order, no repeats)."""
     norm = normalise(text)
     out: list[str] = []
     for trigger, terms in EXPANSIONS.items():
         if trigger in norm:
             for term in terms:
-                for t in tokenize(term):
+                for t in tokenize(term, tk):
                     if t not in out:
                         out.append(t)
     return out
+
+
+def query_lexicon(words: Iterable[str]) -> tuple[dict[str, int], int]:
+    """jieba's frequencies for `words` and every prefix of them (the DAG walks prefixes), with the full
+    dictionary's total: a tokenizer on this lexicon cuts a query into the index's terms as the full dictionary
+    would, without loading the 350,000-word dictionary (most of a cold start)."""
+    full = _jieba()
+    freq: dict[str, int] = {}
+    for word in words:
+        for end in range(1, len(word) + 1):
+            prefix = word[:end]
+            freq.setdefault(prefix, full.FREQ.get(prefix, 0))
+    return freq, full.total
+
+
+def lexicon_tokenizer(freq: dict[str, int], total: int):
+    """A jieba tokenizer that knows only `freq` (from query_lexicon); its HMM still joins unknown characters."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", SyntaxWarning)
+        import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tk = jieba.Tokenizer()
+    tk.FREQ, tk.total, tk.initialized = dict(freq), total, True
+    return tk
 
 
 class BM25:
@@ -302,6 +329,23 @@ class MediationIndex:
             size[c.category] += 1
             by_category[c.category].update(set(cited))
         self.category_prior = {cat: {a: n / size[cat] for a, n in counts.items()} for cat, counts in by_category.items()}
+        # What a query can match: the terms of both indexes, the expansions' terms and the domain words.
+        vocabulary = set(self.case_bm25.postings) | set(self.article_bm25.postings) | set(USER_WORDS)
+        vocabulary |= {t for terms in EXPANSIONS.values() for term in terms for t in tokenize(term)}
+        self.lexicon = query_lexicon(vocabulary)
+        self._tk = None
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_tk"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _tk=None)
+
+    def tokenizer(self):
+        """The query tokenizer on the index's own lexicon (built once per process)."""
+        if self._tk is None:
+            self._tk = lexicon_tokenizer(*self.lexicon)
+        return self._tk
 
     # Building and storing --------------------------------------------------------------------------------------
 
@@ -336,8 +380,9 @@ class MediationIndex:
     # Querying --------------------------------------------------------------------------------------------------
 
     def query_terms(self, text: str) -> tuple[dict[str, float], list[str]]:
-        terms = dict.fromkeys(tokenize(text), 1.0)
-        extra = [t for t in expand(text) if t not in terms]
+        tk = self.tokenizer()
+        terms = dict.fromkeys(tokenize(text, tk), 1.0)
+        extra = [t for t in expand(text, tk) if t not in terms]
         return terms, extra
 
     def suggest(self, text: str, k: int = 5, mode: str = DEFAULT_MODE, neighbours: int = NEIGHBOURS,

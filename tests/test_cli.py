@@ -9,7 +9,8 @@ COMMANDS = [[], ["generate"], ["ingest"], ["run"], ["accounting"], ["report"], [
             ["superset"], ["superset", "start"], ["superset", "stop"], ["mediate"], ["mediate", "index"],
             ["ledger"], ["ledger", "verify"], ["ledger", "prove"], ["ledger", "checkpoint"], ["ledger", "show"],
             ["lost-contact"], ["profile"], ["restricted"],
-            ["backfill"], ["airflow"], ["airflow", "start"], ["airflow", "stop"]]
+            ["backfill"], ["airflow"], ["airflow", "start"], ["airflow", "stop"],
+            ["cluster"], ["cluster", "start"], ["cluster", "status"], ["cluster", "stop"]]
 
 
 def _cli(*args, **kw):

@@ -8,8 +8,9 @@ import pytest
 COMMANDS = [[], ["generate"], ["ingest"], ["run"], ["accounting"], ["report"], ["publish"], ["jars"], ["demo"],
             ["superset"], ["superset", "start"], ["superset", "stop"], ["mediate"], ["mediate", "index"],
             ["ledger"], ["ledger", "verify"], ["ledger", "prove"], ["ledger", "checkpoint"], ["ledger", "show"],
-            ["lost-contact"], ["profile"], ["restricted"], ["secret-query"],
-            ["backfill"], ["airflow"], ["airflow", "start"], ["airflow", "stop"]]
+            ["lost-contact"], ["profile"], ["restricted"], ["secret-query"], ["dbt-docs"],
+            ["backfill"], ["airflow"], ["airflow", "start"], ["airflow", "stop"],
+            ["cluster"], ["cluster", "start"], ["cluster", "status"], ["cluster", "stop"]]
 
 
 def _cli(*args, **kw):

@@ -82,7 +82,7 @@ def _spawn(args: list[str], log: Path, env: dict[str, str]) -> int:
     return proc.pid
 
 
-def start(folder: Path, workers: int = 2, cores: int = 1, memory: str = "1g", timeout: float = 120) -> Cluster:
+def start(folder: Path, workers: int = 2, cores: int = 1, memory: str = "1g", timeout: float = 300) -> Cluster:
     """Start a master and `workers` workers (each `cores` cores and `memory`), wait until all are ALIVE.
 
     State goes to folder/cluster.json, daemon logs to folder/*.log; on failure everything started is stopped.

@@ -42,10 +42,10 @@ def apply_env(settings: Settings | None = None) -> None:
 
 
 def _airflow(*args: str, settings: Settings | None = None, log_name: str = "airflow-cli.log",
-             on_line: Callable[[str], None] | None = None) -> None:
+             on_line: Callable[[str], None] | None = None, extra_env: dict[str, str] | None = None) -> None:
     """Run the Airflow CLI with this lake's environment; its output goes to a log file (and to `on_line`)."""
     settings = settings or get_settings()
-    env = {**os.environ, **airflow_env(settings)}
+    env = {**os.environ, **airflow_env(settings), **(extra_env or {})}
     settings.airflow.mkdir(parents=True, exist_ok=True)
     settings.logs.mkdir(parents=True, exist_ok=True)
     log = settings.logs / log_name
@@ -85,5 +85,7 @@ def run_dag_test(dag_id: str, conf: dict, settings: Settings | None = None,
         if m and on_task:
             on_task(m.group(1))
 
+    # Airflow 3.3's `dags test` fails on a DAG with a deadline alert ('dict' object has no attribute 'hex' in
+    # DagRun.update_state): a test run is watched anyway, so it runs without one.
     _airflow("dags", "test", dag_id, "--conf", json.dumps(conf), settings=settings, log_name=f"dag-{dag_id}.log",
-             on_line=watch)
+             on_line=watch, extra_env={"CREDITLAKE_RUN_DEADLINE_MINUTES": "0"})

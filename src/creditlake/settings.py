@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     airflow_parallelism: int = Field(2, description="Tasks Airflow's LocalExecutor runs at once (one JVM each).")
     run_deadline_minutes: float = Field(
         360, description="Deadline of a monthly DAG run, minutes after it was queued: a run still going then is "
-        "recorded in home/logs/deadlines.jsonl (Airflow deadline alert).")
+        "recorded in home/logs/deadlines.jsonl (Airflow deadline alert); 0: no deadline (`dags test` runs).")
     superset_admin_password: str = Field("admin", description="Password of Superset's admin user `admin`.")
 
     # Derived locations: one place, so no module builds a path of its own.

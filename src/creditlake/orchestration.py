@@ -67,7 +67,8 @@ def record_deadline_missed(context: dict | None = None, **kwargs) -> None:
     deadline = context.get("deadline") or {}
     settings = get_settings()
     settings.logs.mkdir(parents=True, exist_ok=True)
-    line = {"time": datetime.now(timezone.utc).isoformat(), "dag_id": run.get("dag_id"), "run_id": run.get("dag_run_id"),
+    line = {"time": datetime.now(timezone.utc).isoformat(), "dag_id": run.get("dag_id"),
+            "run_id": run.get("dag_run_id") or run.get("run_id"),
             "run_type": run.get("run_type"), "queued_at": run.get("queued_at"), "state": run.get("state"),
             "deadline": str(deadline.get("deadline_time")), "conf": run.get("conf")}
     with (settings.logs / "deadlines.jsonl").open("a", encoding="utf-8") as fh:

@@ -52,7 +52,7 @@ def cluster_run(pipeline_run, settings, landing, tmp_path_factory):
         res = subprocess.run([sys.executable, "-m", "creditlake.cli", "run", "--landing", str(landing[0]),
                               "--start", SLICE["start"], "--end", SLICE["end"]],
                              env=env, capture_output=True, text=True, timeout=3600)
-        apps = {w.name: sorted(p.name for p in w.glob("app-*")) for w in sorted(folder.glob("worker-*"))}
+        apps = {w.name: sorted(p.name for p in w.glob("app-*")) for w in sorted(folder.glob("worker-*")) if w.is_dir()}
     finally:
         cluster.stop(folder)
     assert res.returncode == 0, res.stderr[-4000:]

@@ -39,7 +39,7 @@ def test_planted_faults_are_quarantined_with_their_rule(pipeline_run, spark, lan
 def test_clear_personal_values_appear_nowhere(pipeline_run, spark, settings, landing):
     truth = json.loads((landing[0].parent / "landing.truth" / "truth.json").read_text())
     secrets = [v.encode() for v in truth["clear_personal_values"]]
-    assert len(secrets) == 40
+    assert len(secrets) >= 40  # ID numbers and phones of 20 legal representatives, and officers' numbers
     # Raw bytes of every file the lake, serving store, logs and Airflow wrote (Parquet checked below, decoded).
     for root in (settings.lake, settings.home / "serving", settings.logs, settings.airflow, settings.home / "quarantine"):
         for path in Path(root).rglob("*"):

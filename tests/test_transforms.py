@@ -163,6 +163,8 @@ def test_personal_flags_are_derived_from_the_clear_value_before_the_pseudonym(sp
     ]
     df = spark.createDataFrame(rows, "uscc string, legal_rep_id_no string, contact_phone string")
     df = df.withColumn("legal_rep_name", F.lit("张三"))
+    df = df.withColumns({c.name: F.lit(None).cast("string") for c in dataset.columns  # the other personal columns
+                         if c.pseudonymise and c.name not in df.columns})
     out = {r.uscc: r for r in with_pseudonyms(with_personal_flags(df, dataset, "2024-06"), dataset, b"k" * 32)
            .collect()}
     born = int(good_id[6:10]), int(good_id[10:12])

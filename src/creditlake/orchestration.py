@@ -40,36 +40,33 @@ def sources_delivered(landing: Path, periods: list[str], only: list[str] | None 
     return [s for s in found if not only or s in only]
 
 
-def record_failure(context) -> None:
-    """Airflow failure callback: one JSON line per failed task (what, when, why) in home/logs/failures.jsonl."""
+def _append_log_line(name: str, record: dict) -> None:
+    """One JSON line, stamped with the time, appended to home/logs/<name>."""
     import json
     from datetime import datetime, timezone
 
-    ti = context.get("task_instance")
     settings = get_settings()
     settings.logs.mkdir(parents=True, exist_ok=True)
-    line = {"time": datetime.now(timezone.utc).isoformat(), "dag_id": getattr(ti, "dag_id", None),
-            "task_id": getattr(ti, "task_id", None), "run_id": getattr(ti, "run_id", None),
-            "map_index": getattr(ti, "map_index", None), "try_number": getattr(ti, "try_number", None),
-            "error": str(context.get("exception"))[:2000]}
-    with (settings.logs / "failures.jsonl").open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+    with (settings.logs / name).open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"time": datetime.now(timezone.utc).isoformat(), **record},
+                            ensure_ascii=False, default=str) + "\n")
+
+
+def record_failure(context) -> None:
+    """Airflow failure callback: one JSON line per failed task (what, when, why) in home/logs/failures.jsonl."""
+    ti = context.get("task_instance")
+    _append_log_line("failures.jsonl", {
+        "dag_id": getattr(ti, "dag_id", None), "task_id": getattr(ti, "task_id", None),
+        "run_id": getattr(ti, "run_id", None), "map_index": getattr(ti, "map_index", None),
+        "try_number": getattr(ti, "try_number", None), "error": str(context.get("exception"))[:2000]})
 
 
 def record_deadline_missed(context: dict | None = None, **kwargs) -> None:
     """Airflow deadline-alert callback (run by the executor): one JSON line per run still going at its deadline,
     in home/logs/deadlines.jsonl, so the engineer on duty sees which month is late and since when."""
-    import json
-    from datetime import datetime, timezone
-
     context = context or {}
     run = context.get("dag_run") or {}
-    deadline = context.get("deadline") or {}
-    settings = get_settings()
-    settings.logs.mkdir(parents=True, exist_ok=True)
-    line = {"time": datetime.now(timezone.utc).isoformat(), "dag_id": run.get("dag_id"),
-            "run_id": run.get("dag_run_id") or run.get("run_id"),
-            "run_type": run.get("run_type"), "queued_at": run.get("queued_at"), "state": run.get("state"),
-            "deadline": str(deadline.get("deadline_time")), "conf": run.get("conf")}
-    with (settings.logs / "deadlines.jsonl").open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+    _append_log_line("deadlines.jsonl", {
+        "dag_id": run.get("dag_id"), "run_id": run.get("dag_run_id") or run.get("run_id"),
+        "run_type": run.get("run_type"), "queued_at": run.get("queued_at"), "state": run.get("state"),
+        "deadline": str((context.get("deadline") or {}).get("deadline_time")), "conf": run.get("conf")})

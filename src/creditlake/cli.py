@@ -313,8 +313,10 @@ def demo(
     out.print(f"  Superset:  {url}/superset/dashboard/regional-development/  (login admin / "
               f"{settings.superset_admin_password}; analyst, policymaker, officer_520102 / "
               f"{settings.superset_demo_password})")
-    out.print("             dashboards: regional-development 区域经济发展 · enterprise-activity 企业活跃度 · "
-              "lost-contact 失联企业 · risk-warnings 风险预警 · enterprise-profile 企业全景")
+    from creditlake.superset.bundle import DASHBOARDS
+
+    for dash in DASHBOARDS:
+        out.print(f"             {dash.title}  {url}/superset/dashboard/{dash.slug}/")
     out.print(f"  Report:    {report_path}")
     out.print("  Lists:     creditlake lost-contact --district 520102   ·   creditlake profile <统一社会信用代码>")
     out.print(f"  Lake:      {settings.lake}")

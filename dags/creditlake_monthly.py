@@ -23,23 +23,13 @@ import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference, SyncCallback
 
-from creditlake.orchestration import record_deadline_missed, record_failure
+from creditlake.orchestration import (
+    GOLD_ASSET, SERVING_ASSET, SILVER_ASSET, default_args, record_deadline_missed,
+)
 from creditlake.settings import get_settings
 
-SILVER = Asset("creditlake://silver")
-GOLD = Asset("creditlake://gold")
-SERVING = Asset("creditlake://serving")
-
-DEFAULT_ARGS = {
-    "owner": "creditlake",
-    "retries": 2,
-    "retry_delay": timedelta(minutes=1),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=10),
-    "execution_timeout": timedelta(hours=2),
-    "on_failure_callback": [record_failure],
-}
-
+SILVER, GOLD = Asset(SILVER_ASSET), Asset(GOLD_ASSET)
+SERVING = Asset(SERVING_ASSET)  # each publication triggers creditlake_ledger_audit
 
 def _window():
     from creditlake.orchestration import run_window
@@ -55,7 +45,7 @@ def _window():
     catchup=False,
     max_active_runs=1,
     max_active_tasks=2,  # one JVM per running task: two fit a laptop; raise it on a cluster
-    default_args=DEFAULT_ARGS,
+    default_args=default_args(),
     # A run still going this long after it was queued is late: the executor records it (logs/deadlines.jsonl).
     # 0 minutes: no deadline (`dag.test` runs, which Airflow 3.3 cannot combine with a deadline alert).
     deadline=DeadlineAlert(reference=DeadlineReference.DAGRUN_QUEUED_AT,

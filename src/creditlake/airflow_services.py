@@ -35,6 +35,9 @@ def service_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{settings.airflow_port}/execution/",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        # A scheduler killed mid-run leaves its tasks "running" with nobody behind them: the next scheduler resets
+        # them for a retry once the dead one's heartbeat is 30 s old, checked every 30 s (Airflow: every 5 min).
+        "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "30",
     }
 
 

@@ -41,8 +41,12 @@ def _month_start(month: str) -> datetime:
 
 
 def create(settings: Settings, start: str, end: str, landing: Path | None = None,
-           sources: list[str] | None = None) -> int:
-    """Create the backfill in Airflow (the DAG serialized first) and return its id."""
+           sources: list[str] | None = None) -> tuple[int, bool]:
+    """Create the backfill in Airflow (the DAG serialized first); return its id and whether it was resumed.
+
+    An unfinished backfill of the same months and parameters (its command or scheduler was killed) is resumed,
+    not refused: the scheduler finishes its runs and resets the tasks the killed scheduler left running. An
+    unfinished backfill of other months or parameters is refused with one line naming it."""
     from creditlake.airflow_runner import _airflow
 
     month_range(start, end)  # validates the months and their order
@@ -60,9 +64,43 @@ def create(settings: Settings, start: str, end: str, landing: Path | None = None
             reprocess_behavior=ReprocessBehavior.COMPLETED,
         )
     except AlreadyRunningBackfill:
-        raise RuntimeError(f"another backfill of {DAG_ID} is still running: wait for it to finish, or cancel it "
-                           "in the Airflow UI (Browse > Backfills)") from None
-    return backfill.id
+        running = unfinished()
+        if running and running.from_date == _month_start(start) and running.to_date == _month_start(end) \
+                and running.dag_run_conf == conf:
+            _resume(running.id)
+            return running.id, True
+        what = (f"backfill {running.id} of {local_month(running.from_date)}..{local_month(running.to_date)}"
+                if running else "another backfill")
+        raise RuntimeError(f"{what} of {DAG_ID} is still running: wait for it to finish, rerun it with the same "
+                           "months and options to resume it, or cancel it in the Airflow UI (Browse > Backfills)"
+                           ) from None
+    return backfill.id, False
+
+
+def unfinished():
+    """The backfill of the monthly DAG not completed yet, or None (Airflow allows one at a time per DAG)."""
+    from sqlalchemy import select
+
+    from airflow.models.backfill import Backfill
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        found = session.scalars(select(Backfill).where(Backfill.dag_id == DAG_ID, Backfill.completed_at.is_(None))
+                                .order_by(Backfill.id.desc())).first()
+        if found is not None:
+            session.expunge(found)
+        return found
+
+
+def _resume(backfill_id: int) -> None:
+    """Unpause a backfill (Ctrl-C or the UI may have paused it): the scheduler creates its remaining runs."""
+    from sqlalchemy import update
+
+    from airflow.models.backfill import Backfill
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        session.execute(update(Backfill).where(Backfill.id == backfill_id).values(is_paused=False))
 
 
 def status(backfill_id: int) -> list[MonthRun]:

@@ -394,8 +394,9 @@ def backfill(
     done()
     from creditlake.backfill import create, watch
 
-    backfill_id = create(settings, start, end, landing, sources)
-    console.print(f"[cyan]→[/] backfill {backfill_id}: {len(months)} month(s) {start}..{end} "
+    backfill_id, resumed = create(settings, start, end, landing, sources)
+    console.print(f"[cyan]→[/] backfill {backfill_id}{' (resumed: it had not finished)' if resumed else ''}: "
+                  f"{len(months)} month(s) {start}..{end} "
                   f"(Airflow UI: Browse > Backfills, after `creditlake airflow start`)")
 
     def show(runs) -> None:

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from creditlake.periods import month_range
 from creditlake.settings import get_settings
 
 LAKE_TZ = "Asia/Shanghai"
+# Airflow Assets the DAGs share: a finished upstream task updates one, and DAGs scheduled on it run.
+SILVER_ASSET, GOLD_ASSET, SERVING_ASSET = "creditlake://silver", "creditlake://gold", "creditlake://serving"
+
+
+def default_args() -> dict:
+    """Every task's defaults, in every DAG: owner, retries with exponential back-off, a timeout and the failure
+    callback that records why."""
+    return {
+        "owner": "creditlake",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
+        "execution_timeout": timedelta(hours=2),
+        "on_failure_callback": [record_failure],
+    }
 
 
 def run_window(params: dict, data_interval_start: datetime | None) -> tuple[Path, list[str]]:

@@ -183,6 +183,18 @@ def stage_report(month: str, settings: Settings | None = None) -> str:
     return str(path)
 
 
+def audit_ledger(settings: Settings | None = None) -> dict:
+    """Recompute the whole ledger from storage and check every signed checkpoint (what a third party would do);
+    raise naming the first bad position. Run after each publication by the DAG creditlake_ledger_audit."""
+    from creditlake.ledger.verify import verify_ledger
+
+    result = verify_ledger(settings or get_settings())
+    if not result.ok:
+        raise RuntimeError(result.summary())
+    log.info(result.summary())
+    return result.to_dict()
+
+
 def run_all(landing: Path, start: str, end: str, settings: Settings | None = None, on_stage=None,
             datasets: list[str] | None = None) -> dict:
     """Every stage in order for the months [start, end]; the report is for `end`."""

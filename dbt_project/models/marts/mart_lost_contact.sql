@@ -25,11 +25,16 @@ recent_months as (
     ) where recency <= 2
 ),
 
+recent_window as (
+    select max(month) as latest_month, min(month) as prior_month from recent_months
+),
+
 tax_filed as (
     select enterprise_id, count(distinct filings.month) as months_filed,
-           max(filings.month = (select max(month) from recent_months)) as filed_latest
+           max(filings.month = recent_window.latest_month) as filed_latest
     from {{ ref('fct_tax_filings') }} as filings
     inner join recent_months on recent_months.month = filings.month
+    cross join recent_window
     group by enterprise_id
 ),
 
@@ -70,19 +75,23 @@ non_filing as (
 
 utility as (
     select use.enterprise_id, sum(use.quantity) as recent_use,
-           sum(case when use.month = (select max(month) from recent_months) then use.quantity end) as latest_use,
-           sum(case when use.month = (select min(month) from recent_months) then use.quantity else 0 end) as prior_use
+           sum(case when use.month = recent_window.latest_month then use.quantity end) as latest_use,
+           sum(case when use.month = recent_window.prior_month then use.quantity else 0 end) as prior_use
     from {{ ref('fct_utility_use') }} as use
     inner join recent_months on recent_months.month = use.month
+    cross join recent_window
     group by use.enterprise_id
 ),
 
 social as (
+    -- recent_months holds exactly the prior and the latest month (one month when the lake has only one).
     select enterprise_id,
-           max(case when month in (select month from recent_months) then insured_headcount else 0 end) as recent_headcount,
-           max(case when month = (select max(month) from recent_months) then insured_headcount else 0 end) as latest_headcount,
-           max(case when month = (select min(month) from recent_months) then insured_headcount else 0 end) as prior_headcount
+           max(case when month in (recent_window.prior_month, recent_window.latest_month)
+                    then insured_headcount else 0 end) as recent_headcount,
+           max(case when month = recent_window.latest_month then insured_headcount else 0 end) as latest_headcount,
+           max(case when month = recent_window.prior_month then insured_headcount else 0 end) as prior_headcount
     from {{ ref('fct_social_insurance') }}
+    cross join recent_window
     group by enterprise_id
 ),
 

@@ -7,32 +7,22 @@
 Corpus: the generator's mediation cases (seed 42, 10,000 enterprises, 2023). Query sets, both apart from it:
 the hand-checked complaints of benchmarks/mediation_eval/hand_checked.jsonl, and held-out generated complaints
 (seed 7, 3,000 enterprises, 2024-01..06) whose truth is the generator's mapping (complaint_text.SCENARIOS).
+The cold start of `creditlake mediate` on this corpus's index is measured by benchmarks/mediation_cold.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from mediation_cold import cold_latency, describe
+
 from creditlake.mediation import evaluate as ev
 from creditlake.mediation.corpus import generated_cases
 from creditlake.mediation.search import MODES, MediationIndex
-
-COLD = """
-import sys, time
-t0 = time.perf_counter()
-from creditlake.mediation.search import MediationIndex
-idx = MediationIndex.load(sys.argv[1])
-t1 = time.perf_counter()
-idx.suggest("在网上买的空气炸锅，收到第二天拆开用了一次觉得太小了想退，卖家说拆封了不能退")
-t2 = time.perf_counter()
-print(f"{(t1 - t0) * 1000:.0f} {(t2 - t1) * 1000:.0f}")
-"""
 
 
 def _row(name: str, r: dict) -> str:
@@ -53,6 +43,7 @@ def main() -> None:
     p.add_argument("--heldout-end", default="2024-06")
     p.add_argument("--heldout-limit", type=int, default=300)
     p.add_argument("--k", type=int, default=5)
+    p.add_argument("--cold-runs", type=int, default=7, help="fresh processes for the cold-start median (0: none)")
     p.add_argument("--sweep", action="store_true", help="also vary boost, neighbours, k1 and b")
     p.add_argument("--misses", action="store_true", help="print the hand-checked queries not fully answered")
     p.add_argument("--json", type=Path, help="write all results to this file")
@@ -68,17 +59,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = index.save(Path(tmp) / "index.pkl")
         size = path.stat().st_size
-        cold = subprocess.run([sys.executable, "-c", COLD, str(path)], capture_output=True, text=True, check=True)
-        load_ms, first_ms = (float(x) for x in cold.stdout.split())
+        cold = cold_latency(path, args.cold_runs) if args.cold_runs else None
     print(f"corpus: {len(cases)} cases (seed {args.seed}, {args.enterprises} enterprises, {args.start}..{args.end}), "
           f"{len(index.articles)} articles; built in {build_s:.1f} s, {size / 1e6:.1f} MB on disk")
-    print(f"cold start in a fresh process: load {load_ms:.0f} ms, first query {first_ms:.0f} ms (jieba start-up)")
+    if cold:
+        print(describe(cold))
     print(f"queries: {len(hand)} hand-checked, {len(held)} generated held-out (seed {args.heldout_seed})\n")
     print(f"| query set | article mode | n | article recall@{args.k} | article MRR | article hit@{args.k} | "
           f"case recall@{args.k} | case MRR | median ms |")
     print("|---|---|---|---|---|---|---|---|---|")
     results = {"corpus_cases": len(cases), "articles": len(index.articles), "build_s": round(build_s, 2),
-               "index_bytes": size, "cold_load_ms": load_ms, "cold_first_query_ms": first_ms, "runs": []}
+               "index_bytes": size, "cold": cold, "runs": []}
     for mode in MODES:
         for name, queries in (("hand-checked", hand), ("generated held-out", held)):
             r = ev.evaluate(index, queries, k=args.k, mode=mode)

@@ -25,10 +25,13 @@ if ! command -v uv >/dev/null 2>&1; then
   python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet --break-system-packages --user uv
 fi
 
+# Bytecode compiled at install: with PYTHONDONTWRITEBYTECODE set (as in many CI images) every fresh process would
+# otherwise compile Airflow, Spark's and Superset's Python from source (airflow starts in 4 s instead of 2). A
+# second sync only compiles what changed.
 echo "==> pipeline environment (.venv)"
-uv sync --frozen --quiet
+uv sync --frozen --quiet --compile-bytecode
 echo "==> Superset environment (.venv-superset)"
-UV_PROJECT_ENVIRONMENT=.venv-superset uv sync --frozen --quiet --no-default-groups --group superset
+UV_PROJECT_ENVIRONMENT=.venv-superset uv sync --frozen --quiet --compile-bytecode --no-default-groups --group superset
 
 echo "==> Spark/Delta jars (Ivy cache)"
 jars_log="${TMPDIR:-/tmp}/creditlake-jars.$$.log"

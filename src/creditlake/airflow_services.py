@@ -104,21 +104,45 @@ def wait_for_api(settings: Settings, timeout: float = 180.0) -> str:
 
 
 def stop(settings: Settings, services: tuple[str, ...] = SERVICES, timeout: float = 30.0) -> list[str]:
-    """Stop the services (their whole process groups: the scheduler's task processes too)."""
+    """Stop the services and everything they started: their process groups, and the descendants that left them
+    (Airflow's task supervisors start each task in a session of its own, with its JVM)."""
+    import psutil
+
     stopped = []
     for service in services:
         pid = running(settings, service)
         if pid is None:
             continue
-        os.killpg(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.5)
+        try:
+            procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+        except psutil.NoSuchProcess:
+            procs = []
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        for proc in procs[1:]:
+            _signal(proc, signal.SIGTERM)
+        _, alive = psutil.wait_procs(procs, timeout=timeout)
+        for proc in alive:
+            _signal(proc, signal.SIGKILL)
         if _alive(pid):
-            os.killpg(pid, signal.SIGKILL)
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         _pid_file(settings, service).unlink(missing_ok=True)
         stopped.append(service)
     return stopped
+
+
+def _signal(proc, sig) -> None:
+    import psutil
+
+    try:
+        proc.send_signal(sig)
+    except psutil.NoSuchProcess:
+        pass
 
 
 def admin_password(settings: Settings) -> str | None:

@@ -5,7 +5,9 @@
 Each (size, seed) gets a fresh CREDITLAKE_HOME: generate the landing zone (gold's datasets, planted faults),
 `creditlake run` the whole pipeline, then compare the published marts with <landing>.truth/truth.json. The rules
 were written against seeds 5 and 7 (the tests' slice); the default seeds here were never looked at while tuning.
-Prints precision and recall per list, and the seconds each run took.
+Prints precision and recall per list, and the seconds each run took. Unlicensed enterprises (许可证缺失): precision
+against every planted one, recall against those still registered at the end (the warning is about going concerns;
+one planted within the grace period before the end counts as missed).
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ def score(home: Path) -> dict:
     members = {m for c in truth["shell_clusters"] for m in c["members"]}
     surges = ids("SELECT enterprise_id, month FROM mart_warnings WHERE warning_type = 'complaint_surge'")
     collapses = ids("SELECT enterprise_id, month FROM mart_warnings WHERE warning_type = 'utility_collapse'")
+    unlicensed = ids("SELECT enterprise_id FROM mart_warnings WHERE warning_type = 'licence_missing'")
+    planted_unlicensed = set(truth.get("licence_missing", []))
     band = dict(con.execute("SELECT enterprise_id, band FROM mart_enterprise_activity_monthly WHERE month = ?",
                             [months[-1]]).fetchall())
     iron_cage = _iron_cage(con, truth, home)
@@ -91,6 +95,8 @@ def score(home: Path) -> dict:
         "shell_cluster": _pr(shell, members),
         "complaint_surge": _near(surges, {tuple(x) for x in truth["complaint_surges"]}, months),
         "utility_collapse": _near(collapses, {tuple(x) for x in truth["utility_collapses"]}, months),
+        "licence_missing": (_pr(unlicensed, planted_unlicensed)[0],
+                            *_pr(unlicensed, planted_unlicensed - set(truth["deregistered"]))[1:]),
         "dormant_scored_low": round(sum(band[u] in ("dormant", "low") for u in dormant) / max(len(dormant), 1), 4),
         "operating_scored_up": round(sum(band[u] in ("active", "normal") for u in operating) / max(len(operating), 1), 4),
         **iron_cage,
@@ -165,10 +171,12 @@ def main() -> None:
             r = evaluate(size, seed, args.start, args.end)
         results.append(r)
         lp, lr, ln, lk = r["lost_contact"]
+        up, ur, un, uk = r["licence_missing"]
         print(f"{size:>6} {seed:>5} | {lp:6.3f} {lr:6.3f} {f'{ln}/{lk}':>10} {r['lost_contact_at_k'][0]:5.3f} | "
               f"{r['shell_cluster'][0]:7.3f} {r['shell_cluster'][1]:7.3f} | "
               f"{r['complaint_surge'][0]:7.3f} {r['complaint_surge'][1]:7.3f} | "
               f"{r['utility_collapse'][0]:6.3f} {r['utility_collapse'][1]:6.3f} | "
+              f"{up:6.3f} {ur:6.3f} {f'{un}/{uk}':>9} | "
               f"{r['dormant_scored_low']:8.3f} {r['operating_scored_up']:7.3f} | "
               f"{_cage_cells(r)} | {r['generate_s']:6.1f} {r['pipeline_s']:6.1f}", flush=True)
     if args.json:

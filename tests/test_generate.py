@@ -176,3 +176,43 @@ def test_administrative_actions_carry_coherent_times_units_and_planted_officers(
         assert any(sum(founders.get(m) == officer for m in c["members"]) >= 3 for c in truth["shell_clusters"])
     # Officer numbers are personal: they are among the clear values the pipeline test looks for in the lake.
     assert set(truth["clear_personal_values"]) & officers
+
+
+def test_licences_follow_industries_and_the_unlicensed_are_planted(tmp_path):
+    """An enterprise of a licensed industry gets its licence 7-45 days after establishment (the first delivery holds
+    the register's stock) unless planted unlicensed; the planted ones never hold it (seed licensed_industries)."""
+    from datetime import date, timedelta
+
+    from creditlake.generate.world import licensed_industries
+
+    landing = tmp_path / "landing"
+    generate_landing(landing, 600, "2024-01", "2024-03", seed=11, workers=1,
+                     only=["samr/registrations", "samr/licences"])
+    truth = json.loads((landing.parent / "landing.truth" / "truth.json").read_text(encoding="utf-8"))
+
+    def rows(dataset):
+        return [r for f in sorted((landing / "samr" / dataset).rglob("*.csv"))
+                for r in csv.DictReader(io.StringIO(f.read_text(encoding="utf-8")))]
+
+    needs = licensed_industries()
+    assert needs["H"] == "食品经营许可"
+    regs = rows("registrations")
+    firms = {r["uscc"]: r for r in regs if r["event_type"] == "设立"}
+    closed = {r["uscc"]: date.fromisoformat(r["event_date"]) for r in regs if r["event_type"] == "注销"}
+    grants: dict[str, list[int]] = {}
+    holders = set()
+    for r in rows("licences"):
+        firm = firms[r["uscc"]]
+        if needs.get(firm["industry_code"]) == r["licence_type"]:
+            holders.add(r["uscc"])
+            if r["action"] == "准予许可":
+                grants.setdefault(r["uscc"], []).append(
+                    (date.fromisoformat(r["decided_on"]) - date.fromisoformat(firm["established_date"])).days)
+    planted = set(truth["licence_missing"])
+    assert planted and all(firms[u]["industry_code"] in needs for u in planted)
+    assert not planted & holders
+    horizon = date(2024, 3, 31)
+    due = [u for u, r in firms.items() if r["industry_code"] in needs and u not in planted
+           and date.fromisoformat(r["established_date"]) + timedelta(days=45) <= min(horizon, closed.get(u, horizon))]
+    assert due and all(len(grants.get(u, [])) == 1 and 7 <= grants[u][0] <= 45 for u in due)
+    assert 0.05 <= len(planted) / (len(planted) + len(due)) <= 0.2

@@ -45,6 +45,21 @@ def test_shell_clusters_are_warned(pipeline_run, settings, truth):
     assert len(members & warned) / max(len(warned), 1) >= 0.8
 
 
+def test_unlicensed_enterprises_are_warned(pipeline_run, settings, truth):
+    """许可证缺失: the planted enterprises of a licensed industry that never got their licence, and hardly any other
+    (a grant row quarantined for a planted fault is the only way to a false warning)."""
+    warnings = query(settings, "SELECT enterprise_id, warning_type_zh, evidence FROM mart_warnings "
+                               "WHERE warning_type = 'licence_missing'")
+    warned = {r["enterprise_id"] for r in warnings}
+    planted = set(truth["licence_missing"])
+    going = planted - set(truth["deregistered"])
+    assert going, "the slice must plant a going concern without its licence"
+    assert len(going & warned) / len(going) >= 0.8, (sorted(warned), sorted(going))
+    assert len(planted & warned) / len(warned) >= 0.5, (sorted(warned), sorted(planted))
+    assert all(r["warning_type_zh"] == "许可证缺失" and r["evidence"].startswith("成立于")
+               and "日后仍无食品经营许可" in r["evidence"] for r in warnings)
+
+
 def test_iron_cage_flags_the_planted_officers_and_the_slow_bureau(pipeline_run, settings, truth):
     """Officers at 重点关注 are exactly those planted approving a shell cluster's registrations (served by a code
     derived from their pseudonym, never the pseudonym); the planted slow bureau has the lowest compliance."""

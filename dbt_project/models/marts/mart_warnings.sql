@@ -5,6 +5,8 @@
 --   utility_collapse     power use falling below a fifth of the enterprise's previous three months
 --   multi_department     sanctions from two or more departments within twelve months
 --   repeated_disputes    three or more consumer disputes mediated within twelve months
+--   licence_missing      in an industry that needs a licence (seed licensed_industries), still without it past
+--                        the grace period after establishment
 with months as (
     select * from {{ ref('int_months') }}
 ),
@@ -211,6 +213,51 @@ repeated_disputes as (
     ) where recency = 1
 ),
 
+licence_history as (
+    -- The lake holds a licence type's decisions from its earliest one on: from the register's stock when the first
+    -- delivery of samr/licences carried it, else from the first month delivered. An enterprise established before
+    -- that may hold a licence the lake never saw, so it is not judged.
+    select licence_type, min(decided_on) as held_from
+    from {{ ref('fct_licences') }}
+    group by licence_type
+),
+
+licences_held as (
+    select enterprise_id, licence_type, min(decided_on) as first_decided_on
+    from {{ ref('fct_licences') }}
+    group by enterprise_id, licence_type
+),
+
+licence_missing as (
+    select * except (recency) from (
+        select
+            'licence_missing' as warning_type,
+            '许可证缺失' as warning_type_zh,
+            enterprise_months.enterprise_id,
+            enterprise_months.district_code,
+            enterprise_months.industry_code,
+            enterprise_months.month,
+            concat('成立于', cast(enterprise_months.established_on as string), '，属', needs.industry_name, '，成立',
+                   cast(datediff(enterprise_months.month_end, enterprise_months.established_on) as string),
+                   '日后仍无', needs.licence_type) as evidence,
+            case when datediff(enterprise_months.month_end, enterprise_months.established_on) > 180 then '高'
+                 else '中' end as severity,
+            -- Reported in the first month the grace period is over without the licence, not again every month after.
+            row_number() over (partition by enterprise_months.enterprise_id order by enterprise_months.month)
+                as recency
+        from {{ ref('int_enterprise_months') }} as enterprise_months
+        inner join {{ ref('licensed_industries') }} as needs on needs.industry_code = enterprise_months.industry_code
+        inner join licence_history on licence_history.licence_type = needs.licence_type
+        left join licences_held
+            on licences_held.enterprise_id = enterprise_months.enterprise_id
+            and licences_held.licence_type = needs.licence_type
+            and licences_held.first_decided_on <= enterprise_months.month_end
+        where enterprise_months.established_on >= licence_history.held_from
+            and datediff(enterprise_months.month_end, enterprise_months.established_on) > needs.grace_days
+            and licences_held.enterprise_id is null
+    ) where recency = 1
+),
+
 unioned as (
     select * from complaint_surges
     union all select * from area_surges
@@ -218,6 +265,7 @@ unioned as (
     union all select * from collapses
     union all select * from first_multi
     union all select * from repeated_disputes
+    union all select * from licence_missing
 )
 
 select

@@ -182,6 +182,7 @@ def _truth(world: World, seed: int, months: list[str], faults: list[dict], deliv
         "shell_clusters": [world.clusters[k] for k in sorted(world.clusters)],
         "complaint_surges": sorted([e.uscc, p] for e in ents for p in e.surges),
         "utility_collapses": sorted([e.uscc, e.collapse] for e in ents if e.collapse),
+        "licence_missing": sorted(e.uscc for e in ents if e.licence_missing),
         "faults": faults,
         "delivery_faults": delivery_faults,
         "clear_personal_values": [e.rep_id for e in ents[:20]] + [e.phone for e in ents[:20]]

@@ -15,7 +15,8 @@ from datetime import date, timedelta
 
 from creditlake.generate import officials as acts
 from creditlake.generate.generic import pick_enterprises
-from creditlake.generate.world import COMPLAINT_RATE, SEASON, Enterprise, World
+from creditlake.generate.world import (COMPLAINT_RATE, SEASON, Enterprise, World, licence_expiry,
+                                      licensed_industries)
 from creditlake.periods import first_day, last_day
 
 Rows = Iterator[tuple[Enterprise, dict]]
@@ -210,6 +211,26 @@ def penalties(world: World, period: str, n: int, rng: random.Random) -> Rows:
         yield e, acts.penalty_action(world.officials, e.uscc, e.district, _day_in(period, rng))
 
 
+def licences(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    """The licence an enterprise's industry needs, granted weeks after establishment and renewed every five years
+    (never for the planted unlicensed firms); the first delivery carries the register's stock, as registrations'
+    does. Other decisions, on about 1% of enterprises a month, as the generic cadence draws them, never of the
+    licence the enterprise's industry needs (so only the model above decides who holds it)."""
+    lo, hi = first_day(period), last_day(period)
+    needs = licensed_industries()
+    for e in world.enterprises:
+        for action, decided in e.licence_decisions:
+            if decided <= hi and (n == 0 or decided >= lo):
+                yield e, {"licence_no": f"JY2{e.district}{e.index:06d}", "licence_type": needs[e.industry],
+                          "action": action, "decided_on": decided.isoformat(), "valid_from": decided.isoformat(),
+                          "valid_until": licence_expiry(decided).isoformat(), "district_code": e.district}
+    dataset = _catalogue_dataset("samr", "licences")
+    types = next(c.allowed for c in dataset.columns if c.name == "licence_type")
+    for e in pick_enterprises(world, dataset, period, rng):
+        yield e, {"licence_type": rng.choice([t for t in types if t != needs[e.industry]])} if e.industry in needs \
+            else {}
+
+
 def _catalogue_dataset(source: str, code: str):
     from creditlake.catalogue import default_catalogue
 
@@ -314,6 +335,7 @@ MODELS: dict[tuple[str, str], Model] = {
     ("samr", "annual_reports"): annual_reports,
     ("samr", "abnormal_list"): abnormal_list,
     ("samr", "penalties"): penalties,
+    ("samr", "licences"): licences,
     ("samr", "inspections"): inspections,
     ("samr", "complaints_12315"): complaints,
     ("post", "returned_mail"): returned_mail,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import math
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 from creditlake.codes import GUIYANG_DIVISIONS
 from creditlake.generate import people
 from creditlake.generate.officials import Officials, build_officials
 from creditlake.periods import first_day, last_day
+from creditlake.settings import REPO_ROOT
 
 # Shares of enterprises by division: the central districts hold most firms.
 DIVISION_SHARES = {
@@ -35,6 +38,11 @@ COMPLAINT_RATE = {"F": 0.03, "H": 0.05, "O": 0.04, "P": 0.04, "K": 0.03, "R": 0.
 DORMANT_SHARE = 0.08          # alive on paper, stopped operating inside the window
 LOST_CONTACT_OF_DORMANT = 0.6  # of those, unreachable at the registered domicile
 SHELL_CLUSTER_SHARE = 0.01     # enterprises registered in shell clusters
+# Industries that need a licence to operate, and which: the dbt seed mart_warnings reads (one list for both).
+LICENSED_INDUSTRIES_SEED = REPO_ROOT / "dbt_project" / "seeds" / "licensed_industries.csv"
+LICENCE_MISSING_SHARE = 0.1    # of the enterprises in those industries, operating without ever getting it
+LICENCE_LAG_DAYS = (7, 45)     # establishment to the grant: weeks to apply, then the authority's legal limit
+LICENCE_YEARS = 5              # a food business licence is valid five years; renewed (延续) while operating
 
 
 @dataclass
@@ -60,6 +68,8 @@ class Enterprise:
     surges: set[str] = field(default_factory=set)  # periods with a complaint surge
     collapse: str | None = None  # period of a sudden utility collapse
     events: list[tuple[str, date]] = field(default_factory=list)
+    licence_missing: bool = False  # in a licensed industry, never licensed (planted truth)
+    licence_decisions: list[tuple[str, date]] = field(default_factory=list)  # (action, decided on), needed licence
 
     @property
     def district_name(self) -> str:
@@ -86,6 +96,13 @@ class World:
             end = last_day(period)
             self._alive[period] = [e for e in self.enterprises if e.alive(end)]
         return self._alive[period]
+
+
+@lru_cache(maxsize=1)
+def licensed_industries() -> dict[str, str]:
+    """GB/T 4754 section -> the licence its enterprises need to operate (dbt seed licensed_industries)."""
+    with LICENSED_INDUSTRIES_SEED.open(encoding="utf-8", newline="") as fh:
+        return {r["industry_code"]: r["licence_type"] for r in csv.DictReader(fh)}
 
 
 def _pick(rng: random.Random, shares: dict[str, float]) -> str:
@@ -144,6 +161,7 @@ def build_world(n: int, months: list[str], rng: random.Random) -> World:
         e.events = sorted((k, d) for k, d in e.events if d <= horizon and (e.deregistered is None or d <= e.deregistered))
         ents.append(e)
     clusters = _plant_shell_clusters(ents, months, rng)
+    _plant_licences(ents, horizon)
     # Drawn last, from a stream of its own, so the enterprises are those of a world without officials.
     officials = build_officials(clusters, {e.cluster: e.district for e in ents if e.cluster is not None},
                                 random.Random(rng.random()))
@@ -175,3 +193,30 @@ def _plant_shell_clusters(ents: list[Enterprise], months: list[str], rng: random
         cid += 1
         want -= size
     return clusters
+
+
+def _plant_licences(ents: list[Enterprise], horizon: date) -> None:
+    """The licence each enterprise of a licensed industry gets weeks after establishment (renewed every five years
+    while it operates), except a planted share that never gets one. Draws come from each enterprise's own stream
+    (after the shell clusters fix codes and dates), so the rest of the world is that of a world without licences."""
+    needs = licensed_industries()
+    candidates = [e for e in ents if e.industry in needs]
+    own = {e.uscc: random.Random(f"{e.uscc}:licence") for e in candidates}
+    order = sorted(candidates, key=lambda e: (own[e.uscc].random(), e.index))
+    planted = max(1, round(LICENCE_MISSING_SHARE * len(candidates))) if candidates else 0  # at least one to find
+    for e in order[:planted]:
+        e.licence_missing = True
+    for e in candidates:
+        if e.licence_missing:
+            continue
+        decided, action = e.established + timedelta(days=own[e.uscc].randint(*LICENCE_LAG_DAYS)), "准予许可"
+        # Granted to any firm still registered (it applied while setting up); renewed only by one still operating.
+        while decided <= horizon and (e.alive(decided) if action == "准予许可" else e.operating(decided)):
+            e.licence_decisions.append((action, decided))
+            decided, action = licence_expiry(decided) - timedelta(days=own[e.uscc].randint(10, 60)), "延续"
+
+
+def licence_expiry(decided: date) -> date:
+    """The last day of a licence decided on `decided`: LICENCE_YEARS later, less a day."""
+    anniversary = date(decided.year + LICENCE_YEARS, decided.month, min(decided.day, 28 if decided.month == 2 else 31))
+    return anniversary - timedelta(days=1)

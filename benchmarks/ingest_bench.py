@@ -37,6 +37,18 @@ print(json.dumps({"bronze_s": t1 - t0, "silver_s": t2 - t1, "rows": sum(r["lande
 """ % (DATASETS, DATASETS)
 
 
+def _as_utf8(path: Path, folder: Path) -> Path:
+    """The delivery file itself if its manifest declares UTF-8, else a UTF-8 copy in `folder`."""
+    manifest = json.loads((path.parent / "_manifest.json").read_text(encoding="utf-8"))
+    encoding = manifest.get("encoding", "utf-8")
+    if encoding.lower().replace("-", "") == "utf8":
+        return path
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    target.write_text(path.read_text(encoding=encoding), encoding="utf-8")
+    return target
+
+
 def duckdb_reference(landing: Path, out: Path) -> tuple[float, int]:
     """DuckDB on the same files: read, type, check, split good/bad, write Parquet. Returns (seconds, rows)."""
     import duckdb
@@ -48,14 +60,14 @@ def duckdb_reference(landing: Path, out: Path) -> tuple[float, int]:
     sections = ", ".join(f"'{c}'" for c in INDUSTRY_SECTIONS)
     uscc = "regexp_full_match(uscc, '[0-9A-HJ-NP-RTUWXY]{2}[0-9]{6}[0-9A-HJ-NP-RTUWXY]{10}')"
     checks = {
-        "samr/registrations": ("read_csv('{f}', all_varchar=true, header=true)",
+        "samr/registrations": ("read_csv({f}, all_varchar=true, header=true)",
                                f"{uscc} AND district_code IN ({divisions}) AND industry_code IN ({sections}) "
                                "AND try_cast(event_date AS DATE) IS NOT NULL"),
-        "power/consumption": ("read_csv('{f}', all_varchar=true, header=true)",
+        "power/consumption": ("read_csv({f}, all_varchar=true, header=true)",
                               f"{uscc} AND try_cast(kwh AS DECIMAL(20,4)) >= 0"),
-        "tax/filings": ("read_csv('{f}', all_varchar=true, header=true)",
+        "tax/filings": ("read_csv({f}, all_varchar=true, header=true)",
                         f"{uscc} AND try_cast(declared_amount AS DECIMAL(20,4)) >= 0"),
-        "samr/complaints_12315": ("read_json('{f}', format='newline_delimited', columns={{complaint_id: 'VARCHAR', "
+        "samr/complaints_12315": ("read_json({f}, format='newline_delimited', columns={{complaint_id: 'VARCHAR', "
                                   "uscc: 'VARCHAR', received_on: 'VARCHAR', category: 'VARCHAR'}})",
                                   f"{uscc} AND try_cast(received_on AS DATE) IS NOT NULL"),
     }
@@ -64,8 +76,10 @@ def duckdb_reference(landing: Path, out: Path) -> tuple[float, int]:
         files = sorted(p for p in (landing / name).glob("*/*") if p.suffix in (".csv", ".jsonl"))
         if not files:
             continue
-        glob = str(landing / name / "*" / f"*{files[0].suffix}")
-        source = reader.format(f=glob)
+        # Departments deliver in their declared encoding (tax: GB18030); DuckDB reads UTF-8 only without the
+        # `encodings` extension, which this offline box cannot download: transcode first, inside the timing.
+        readable = [_as_utf8(f, out / "_utf8" / name) for f in files]
+        source = reader.format(f="[" + ", ".join(f"'{f}'" for f in readable) + "]")
         table = name.replace("/", "__")
         con.execute(f"CREATE OR REPLACE TABLE t AS SELECT *, ({good}) AS ok FROM {source}")
         rows += con.execute("SELECT count(*) FROM t").fetchone()[0]

@@ -36,23 +36,6 @@ def _running_task(run_type: str = "backfill") -> tuple[str, str] | None:
     return tuple(row) if row else None
 
 
-def _kill_tree(pid: int) -> None:
-    """SIGKILL a process and everything it started (the scheduler's executor workers and task processes)."""
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return
-    for proc in procs:
-        try:
-            proc.send_signal(signal.SIGKILL)
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(procs, timeout=30)
-
-
 def test_two_month_backfill_killed_half_way_converges_to_the_same_gold(pipeline_run, settings, landing):
     """Also proves other processes (the scheduler's task processes) see the lake and rebuild gold identically."""
     from conftest import AIRFLOW_DB
@@ -79,7 +62,9 @@ def test_two_month_backfill_killed_half_way_converges_to_the_same_gold(pipeline_
         time.sleep(10)  # the silver task's JVM is at work
         scheduler = airflow_services.running(settings, "scheduler")
         assert scheduler is not None
-        _kill_tree(scheduler)
+        import psutil
+
+        psutil.wait_procs(airflow_services.signal_tree(scheduler, signal.SIGKILL), timeout=30)
         first.send_signal(signal.SIGKILL)
         first.wait()
         assert _running_task() is not None  # what the dead scheduler was running is left marked as running

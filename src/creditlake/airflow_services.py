@@ -113,30 +113,32 @@ def stop(settings: Settings, services: tuple[str, ...] = SERVICES, timeout: floa
         pid = running(settings, service)
         if pid is None:
             continue
-        try:
-            procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-        except psutil.NoSuchProcess:
-            procs = []
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        for proc in procs[1:]:
-            _signal(proc, signal.SIGTERM)
-        _, alive = psutil.wait_procs(procs, timeout=timeout)
+        _, alive = psutil.wait_procs(signal_tree(pid, signal.SIGTERM), timeout=timeout)
         for proc in alive:
             _signal(proc, signal.SIGKILL)
-        if _alive(pid):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         _pid_file(settings, service).unlink(missing_ok=True)
         stopped.append(service)
     return stopped
 
 
-def _signal(proc, sig) -> None:
+def signal_tree(pid: int, sig: int) -> list:
+    """Send `sig` to a process, its process group and every descendant; return the processes signalled."""
+    import psutil
+
+    try:
+        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+    for proc in procs:
+        _signal(proc, sig)
+    return procs
+
+
+def _signal(proc, sig: int) -> None:
     import psutil
 
     try:

@@ -79,14 +79,16 @@ def stage_secret_queries(periods: list[str], settings: Settings | None = None, s
     from creditlake.spark import get_spark
 
     settings = settings or get_settings()
+    asked = [(source, dataset) for source, dataset in at_source_datasets(default_catalogue())
+             if not sources or source in sources]
+    if not asked:  # e.g. a backfill of --sources samr: nothing to ask, no Spark to start
+        return []
     spark = get_spark(settings)
     if read_table(spark, "silver", "samr__registrations", settings) is None:
         log.warning("secret queries skipped: no enterprises in silver.samr__registrations yet")
         return []
     out = []
-    for source, dataset in at_source_datasets(default_catalogue()):
-        if sources and source not in sources:
-            continue
+    for source, dataset in asked:
         for month in periods:
             try:
                 out.append({"status": "answered", **ask(spark, settings, source, dataset, month,

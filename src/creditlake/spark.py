@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 # Schemas (databases) of the lake; each is a folder under settings.lake, each table a Delta folder in it.
 LAYERS: tuple[str, ...] = ("bronze", "silver", "gold", "ops")
+REGISTER_THREADS = 4
 
 
 def get_spark(settings: Settings | None = None, app_name: str = "creditlake"):
@@ -88,12 +89,25 @@ def table_path(layer: str, table: str, settings: Settings | None = None) -> Path
 
 
 def register_lake_tables(spark, settings: Settings) -> None:
-    """Create one database per layer and register every Delta table found under it."""
+    """Create one database per layer and register every Delta table found under it.
+
+    Registering a table reads its Delta log in the driver; every process that starts Spark (each Airflow task,
+    each CLI command) registers the whole lake, so the tables are registered from a few threads at once
+    (96 tables of the slice lake: 8.6-9.5 s one by one, 5.3-6.9 s from 4 threads, on the 2-core box)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    statements = []
     for layer in LAYERS:
         folder = settings.lake / layer
         folder.mkdir(parents=True, exist_ok=True)
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {layer} LOCATION '{folder}'")
         known = {row.tableName for row in spark.sql(f"SHOW TABLES IN {layer}").collect()}
-        for table_dir in sorted(folder.iterdir()):
-            if table_dir.name not in known and (table_dir / "_delta_log").is_dir():
-                spark.sql(f"CREATE TABLE IF NOT EXISTS {layer}.{table_dir.name} USING delta LOCATION '{table_dir}'")
+        statements += [f"CREATE TABLE IF NOT EXISTS {layer}.{table_dir.name} USING delta LOCATION '{table_dir}'"
+                       for table_dir in sorted(folder.iterdir())
+                       if table_dir.name not in known and (table_dir / "_delta_log").is_dir()]
+    if len(statements) < 2:
+        for statement in statements:
+            spark.sql(statement)
+        return
+    with ThreadPoolExecutor(max_workers=REGISTER_THREADS, thread_name_prefix="register") as pool:
+        list(pool.map(spark.sql, statements))  # list(): the first error, if any, is raised here

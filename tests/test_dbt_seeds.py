@@ -35,7 +35,8 @@ def test_seeds_are_skipped_only_while_files_and_tables_are_as_loaded(tmp_path, p
     assert dbt.seeds_loaded(settings)
 
     calendar = project / "seeds" / "cn_working_calendar.csv"
-    calendar.write_text(calendar.read_text() + "2031-01-01,holiday,元旦,国务院办公厅关于2031年部分节假日安排的通知\n")  # next year's calendar arrives
+    next_year = "2031-01-01,holiday,元旦,国务院办公厅关于2031年部分节假日安排的通知\n"  # next year's calendar arrives
+    calendar.write_text(calendar.read_text() + next_year)
     assert not dbt.seeds_loaded(settings)
 
     dbt._seeds_marker(settings).write_text(dbt.seeds_digest() + "\n")

@@ -105,9 +105,5 @@ def register_lake_tables(spark, settings: Settings) -> None:
         statements += [f"CREATE TABLE IF NOT EXISTS {layer}.{table_dir.name} USING delta LOCATION '{table_dir}'"
                        for table_dir in sorted(folder.iterdir())
                        if table_dir.name not in known and (table_dir / "_delta_log").is_dir()]
-    if len(statements) < 2:
-        for statement in statements:
-            spark.sql(statement)
-        return
     with ThreadPoolExecutor(max_workers=REGISTER_THREADS, thread_name_prefix="register") as pool:
         list(pool.map(spark.sql, statements))  # list(): the first error, if any, is raised here

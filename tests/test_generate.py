@@ -162,7 +162,10 @@ def test_administrative_actions_carry_coherent_times_units_and_planted_officers(
     assert regs and all(r["applied_on"] <= r["event_date"] and r["approving_officer"] in officers for r in regs)
     assert all(r["registration_authority"].endswith("市场监督管理局") for r in regs)
     pens = rows("penalties")
-    assert pens and all(r["case_filed_on"] < r["decided_on"] <= r["published_on"] for r in pens)
+    assert pens and all(r["case_filed_on"] < r["decided_on"] for r in pens)
+    # A few decisions are never published (the iron cage's 逾期未办); the rest after their decision.
+    published = [r for r in pens if r["published_on"]]
+    assert len(published) >= 0.6 * len(pens) and all(r["decided_on"] <= r["published_on"] for r in published)
     abnormal = rows("abnormal_list")
     listed = {r["decision_no"] for r in abnormal if r["action"] == "列入"}
     removals = [r for r in abnormal if r["action"] == "移出"]

@@ -3,12 +3,20 @@
 -- not counted (Civil Code art. 201); working days skip weekends and the State Council's holidays; a calendar-day
 -- limit ending on a holiday ends on the next working day (art. 203). Joint-discipline restrictions come from
 -- mart_discipline_cases with their own deadline.
+-- An action not done yet is judged at the lake's horizon (the last day of its latest month): 逾期未办 once the limit
+-- (and any lawful extension) has passed, else 办理中. Only a penalty's publication can be seen undone: a delivery
+-- that reports publication days for some decisions says the decisions it leaves without one are not yet published
+-- (a layout without the column says nothing, and is not judged).
 with limits as (
     select * from {{ ref('action_time_limits') }}
 ),
 
 calendar as (
     select * from {{ ref('int_working_calendar') }}
+),
+
+horizon as (
+    select max(month_end) as as_of from {{ ref('int_months') }}
 ),
 
 enterprises as (
@@ -43,7 +51,10 @@ registrations as (
 penalties as (
     select * except (recency)
     from (
-        select *, row_number() over (partition by decision_no order by period desc, source_row_number desc) as recency
+        select
+            *,
+            row_number() over (partition by decision_no order by period desc, source_row_number desc) as recency,
+            max(published_on) over (partition by delivery_id) is not null as publication_reported
         from {{ ref('stg_samr__penalties') }}
     )
     where recency = 1
@@ -56,7 +67,7 @@ penalty_actions as (
     union all
     select concat_ws('|', 'penalty_publicity', decision_no), 'penalty_publicity', penalty_type, enterprise_id,
            deciding_authority, district_code, case_officer_pseudonym, decided_on, published_on
-    from penalties where published_on is not null
+    from penalties where published_on is not null or publication_reported
 ),
 
 listing_actions as (
@@ -91,15 +102,19 @@ measured as (
         limits.limit_unit,
         limits.extension_days,
         limits.basis,
+        -- Up to the horizon for an action not done yet.
         case when limits.limit_unit = 'working_days'
             then greatest(done.working_day_number - started.working_day_number, 0)
-            else greatest(datediff(timed.done_on, timed.started_on), 0)
+            else greatest(datediff(done.day, timed.started_on), 0)
         end as elapsed_days,
-        started.working_day_number as started_number
+        started.working_day_number as started_number,
+        horizon.as_of
     from timed
+    cross join horizon
     inner join limits on limits.action_type = timed.action_type
     inner join calendar as started on started.day = timed.started_on
-    inner join calendar as done on done.day = timed.done_on
+    inner join calendar as done on done.day = coalesce(timed.done_on, horizon.as_of)
+    where timed.started_on <= horizon.as_of
 ),
 
 with_deadlines as (
@@ -146,11 +161,18 @@ select
     action_id, action_type, action_detail, enterprise_id, unit, district_code, officer_pseudonym, started_on, done_on,
     action_type_zh, limit_days, limit_unit, extension_days, basis, elapsed_days, deadline, extended_deadline,
     case
+        when done_on is null and as_of > greatest(deadline, extended_deadline) then '逾期未办'
+        when done_on is null then '办理中'
         when done_on <= deadline then '按期'
         when extension_days > 0 and done_on <= extended_deadline then '延期内'
         else '逾期'
     end as status,
-    date_format(done_on, 'yyyy-MM') as month
+    -- Done: the month it was done. Not done: the month its time ran out, or the horizon's month while it runs.
+    date_format(
+        case when done_on is not null then done_on
+             when as_of > greatest(deadline, extended_deadline) then date_add(greatest(deadline, extended_deadline), 1)
+             else as_of end,
+        'yyyy-MM') as month
 from with_deadlines
 union all
 select

@@ -1,9 +1,12 @@
 -- Time-limit compliance of administrative actions (数据铁笼 · 行政效能): one row per month, acting unit and kind of
 -- action. An action counts in the month it was done (joint-discipline restrictions: the month the case was
--- shared). compliance_rate = share not overdue (an extension within the law's extra days counts as compliant,
--- but is shown apart); median_days in the unit of the limit (working or calendar days).
+-- shared); one still undone past its limit (逾期未办) counts, as overdue, in the month its time ran out, and one
+-- still within its limit (办理中) is not judged yet. compliance_rate = share not overdue (an extension within the
+-- law's extra days counts as compliant, but is shown apart); median_days in the unit of the limit (working or
+-- calendar days; an undone action's days run to the lake's horizon).
 with actions as (
     select * from {{ ref('int_administrative_actions') }}
+    where status <> '办理中'
 )
 
 select
@@ -26,8 +29,9 @@ select
     count(*) as actions,
     sum(case when status = '按期' then 1 else 0 end) as within_limit,
     sum(case when status = '延期内' then 1 else 0 end) as within_extension,
-    sum(case when status = '逾期' then 1 else 0 end) as overdue,
-    cast(sum(case when status <> '逾期' then 1 else 0 end) as double) / count(*) as compliance_rate,
+    sum(case when status in ('逾期', '逾期未办') then 1 else 0 end) as overdue,
+    sum(case when status = '逾期未办' then 1 else 0 end) as overdue_undone,
+    cast(sum(case when status in ('按期', '延期内') then 1 else 0 end) as double) / count(*) as compliance_rate,
     percentile(elapsed_days, 0.5) as median_days,
     case when max(limit_unit) = 'working_days' then '工作日' else '日' end as day_unit
 from actions

@@ -5,7 +5,7 @@
 -- is what the serving store shows: a hash of the pseudonym, so it joins no other pseudonymised column.
 with actions as (
     select * from {{ ref('int_administrative_actions') }}
-    where officer_pseudonym is not null
+    where officer_pseudonym is not null and status <> '办理中'  -- judged: done, or undone past the limit
 ),
 
 flagged as (
@@ -50,7 +50,8 @@ totals as (
         officer_pseudonym,
         count(*) as actions,
         sum(case when action_type = 'registration' then 1 else 0 end) as registrations_approved,
-        sum(case when status = '逾期' then 1 else 0 end) as overdue,
+        sum(case when status in ('逾期', '逾期未办') then 1 else 0 end) as overdue,
+        sum(case when status = '逾期未办' then 1 else 0 end) as overdue_undone,
         sum(case when status = '延期内' then 1 else 0 end) as within_extension,
         min(done_on) as first_action_on,
         max(done_on) as last_action_on
@@ -76,6 +77,7 @@ select
     scored.actions,
     scored.registrations_approved,
     scored.overdue,
+    scored.overdue_undone,
     scored.within_extension,
     scored.overdue_rate,
     scored.out_of_pattern_approvals,
@@ -85,7 +87,9 @@ select
             scored.addresses, '）') end,
         case when scored.overdue > 0 then concat(
             '超过法定时限办结', cast(scored.overdue as string), '件（占', cast(round(scored.overdue_rate * 100, 1) as string),
-            '%）') end
+            '%）') end,
+        case when scored.overdue_undone > 0 then concat(
+            '超过法定时限仍未办结', cast(scored.overdue_undone as string), '件') end
     ), reason -> reason is not null) as reasons,
     case
         when scored.out_of_pattern_approvals > 0 then '重点关注'

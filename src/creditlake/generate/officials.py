@@ -18,6 +18,7 @@ from creditlake.workdays import add_working_days, is_working_day
 ELECTRONIC_SINCE = date(2017, 1, 1)  # registrations recorded with their process data (全程电子化) from here on
 OFFICERS_PER_UNIT = 3
 COMPLICIT_SHARE = 0.85  # of a shell cluster's registrations, the share its complicit officer approves
+UNPUBLISHED, UNPUBLISHED_SLOW = 0.03, 0.3  # penalty decisions never published (公示), by an ordinary or a slow desk
 
 
 def unit_name(district: str) -> str:
@@ -99,8 +100,10 @@ def penalty_action(officials: Officials, uscc: str, district: str, decided: date
     days = rng.randint(40, 200) if slow and rng.random() < 0.5 else \
         rng.randint(15, 88) if rng.random() < 0.95 else rng.randint(95, 150)
     published = add_working_days(decided, working_days_taken(rng, slow, 20))
+    if rng.random() < (UNPUBLISHED_SLOW if slow else UNPUBLISHED):
+        published = None  # never published: still undone when the lake looks (逾期未办 once 20 working days pass)
     return {"decided_on": decided.isoformat(), "case_filed_on": (decided - timedelta(days=days)).isoformat(),
-            "published_on": published.isoformat(), "deciding_authority": unit_name(district),
+            "published_on": published and published.isoformat(), "deciding_authority": unit_name(district),
             "district_code": district, "case_officer": officer}
 
 

@@ -123,7 +123,7 @@ VERBOSE: dict[str, str] = {
     # data iron cage
     "timeliness_id": "统计编号", "acting_unit": "办理单位", "action_type": "事项类型代码", "action_type_zh": "事项类型",
     "time_limit": "法定时限", "actions": "办件数", "within_limit": "按期办结数", "within_extension": "延期内办结数",
-    "overdue": "逾期件数", "compliance_rate": "按期办结率", "median_days": "办理用时中位数", "day_unit": "计时单位",
+    "overdue": "逾期件数", "overdue_undone": "逾期未办件数", "compliance_rate": "按期办结率", "median_days": "办理用时中位数", "day_unit": "计时单位",
     "officer_code": "人员编码", "registrations_approved": "核准登记件数", "overdue_rate": "逾期率",
     "out_of_pattern_approvals": "异常核准件数", "reasons": "关注事由", "integrity_level": "关注等级",
     "first_action_on": "首次办件日期", "last_action_on": "最近办件日期",
@@ -137,7 +137,7 @@ TYPES: dict[str, str] = {
     "inspected_on": "DATE", "filed_on": "DATE", "judged_on": "DATE", "action_date": "DATE", "removed_on": "DATE",
     "shared_on": "DATE", "deadline": "DATE", "first_granted_on": "DATE", "granted_on": "DATE",
     "first_action_on": "DATE", "last_action_on": "DATE", "actions": "BIGINT", "within_limit": "BIGINT",
-    "within_extension": "BIGINT", "overdue": "BIGINT", "median_days": "DOUBLE", "registrations_approved": "BIGINT",
+    "within_extension": "BIGINT", "overdue": "BIGINT", "overdue_undone": "BIGINT", "median_days": "DOUBLE", "registrations_approved": "BIGINT",
     "out_of_pattern_approvals": "BIGINT",
     "grants_after_sharing": "BIGINT",
     "new_registrations": "BIGINT", "deregistrations": "BIGINT", "stock": "BIGINT", "net_growth": "BIGINT",
@@ -480,12 +480,12 @@ TIMELINESS = _ds(Dataset(
     "action_timeliness", "行政效能", "各单位、各类行政事项每月按期办结情况（数据铁笼）",
     ["timeliness_id", "month", "month_start", "acting_unit", "district_code", "district_name", "action_type",
      "action_type_zh", "time_limit", "basis", "actions", "within_limit", "within_extension", "overdue",
-     "compliance_rate", "median_days", "day_unit"],
+     "overdue_undone", "compliance_rate", "median_days", "day_unit"],
     sql=(
         "SELECT f.timeliness_id, f.month, CAST(f.month || '-01' AS DATE) AS month_start, f.acting_unit, f.district_code,\n"
         f"  {case_sql('f.district_code', GUIYANG_DIVISIONS, 'district_name')},\n"
         "  f.action_type, f.action_type_zh, f.time_limit, f.basis, f.actions, f.within_limit, f.within_extension,\n"
-        "  f.overdue, f.compliance_rate, f.median_days, f.day_unit\n"
+        "  f.overdue, f.overdue_undone, f.compliance_rate, f.median_days, f.day_unit\n"
         f"FROM {S}.mart_action_timeliness AS f"),
     main_dttm_col="month_start",
     metrics=[("actions", "办件数", "SUM(actions)", ",d"), ("overdue", "逾期件数", "SUM(overdue)", ",d"),
@@ -495,12 +495,12 @@ TIMELINESS = _ds(Dataset(
 OFFICERS = _ds(Dataset(
     "officer_integrity", "执法人员廉政档案", "执法人员廉政档案：每名人员一行（人员编码为假名，不含身份信息）",
     ["officer_code", "acting_unit", "district_code", "district_name", "actions", "registrations_approved", "overdue",
-     "within_extension", "overdue_rate", "out_of_pattern_approvals", "reasons", "integrity_level",
+     "overdue_undone", "within_extension", "overdue_rate", "out_of_pattern_approvals", "reasons", "integrity_level",
      "first_action_on", "last_action_on"],
     sql=(
         "SELECT f.officer_code, f.acting_unit, f.district_code,\n"
         f"  {case_sql('f.district_code', GUIYANG_DIVISIONS, 'district_name')},\n"
-        "  f.actions, f.registrations_approved, f.overdue, f.within_extension, f.overdue_rate,\n"
+        "  f.actions, f.registrations_approved, f.overdue, f.overdue_undone, f.within_extension, f.overdue_rate,\n"
         "  f.out_of_pattern_approvals, f.reasons, f.integrity_level, f.first_action_on, f.last_action_on\n"
         f"FROM {S}.mart_officer_integrity AS f"),
     metrics=[("officers", "人员数", "COUNT(*)", ",d")],
@@ -854,11 +854,12 @@ table("profile_utility", "水电气用量", UTILITY,
 # 6. 数据铁笼
 M_ACTIONS = metric("SUM(actions)", "办件数")
 M_OVERDUE = metric("SUM(overdue)", "逾期件数")
+M_UNDONE = metric("SUM(overdue_undone)", "逾期未办件数")
 M_COMPLIANCE = metric("1.0 - SUM(overdue) * 1.0 / NULLIF(SUM(actions), 0)", "按期办结率")
 M_MEDIAN = metric("AVG(median_days)", "办理用时中位数（平均）")
 M_OFFICERS = metric("COUNT(*)", "人员数")
 big_total("cage_actions", "办件总数", TIMELINESS, M_ACTIONS, subheader="件")
-big_total("cage_overdue", "逾期件数", TIMELINESS, M_OVERDUE, subheader="件（超过法定时限及延长期限）")
+big_total("cage_overdue", "逾期件数", TIMELINESS, M_OVERDUE, subheader="件（超过法定时限及延长期限，含逾期未办）")
 big_total("cage_compliance", "按期办结率", TIMELINESS, M_COMPLIANCE, fmt=".1%", subheader="延期内办结计为按期")
 big_total("cage_flagged_officers", "重点关注人员", OFFICERS, M_OFFICERS, subheader="名（核准疑似空壳企业集中注册）",
           filters=[where("integrity_level = '重点关注'")])
@@ -869,11 +870,11 @@ bar("cage_overdue_by_action", "各类事项逾期件数", TIMELINESS, "action_ty
 line("cage_compliance_trend", "按期办结率月度趋势", TIMELINESS, "month_start", [M_COMPLIANCE],
      groupby=["action_type_zh"], fmt=".0%")
 agg_table("cage_unit_table", "各单位各类事项时限执行情况", TIMELINESS, ["acting_unit", "action_type_zh", "time_limit"],
-          [M_ACTIONS, M_OVERDUE, M_COMPLIANCE, M_MEDIAN],
+          [M_ACTIONS, M_OVERDUE, M_UNDONE, M_COMPLIANCE, M_MEDIAN],
           description="法定时限及依据见 docs/iron_cage.md；工作日不含周末和国务院公布的法定节假日，调休上班日计入")
 table("cage_officers", "执法人员廉政档案", OFFICERS,
       ["officer_code", "acting_unit", "district_name", "integrity_level", "actions", "registrations_approved", "overdue",
-       "overdue_rate", "out_of_pattern_approvals", "reasons", "last_action_on"],
+       "overdue_undone", "overdue_rate", "out_of_pattern_approvals", "reasons", "last_action_on"],
       order_by="out_of_pattern_approvals", page_length=15, formats={"overdue_rate": ".0%"},
       description="人员编码由执法证号的密钥假名派生，仅持有密钥的纪检部门可对应到具体人员")
 

@@ -5,12 +5,13 @@ Ingests one month of departmental and utility deliveries (by default the month o
 params `start`/`end` widen it, `sources` narrows it), one mapped task per source so one bad department blocks
 no other; then builds silver with quarantine and accounting, asks the datasets kept at their source for derived
 flags (secret data is never copied), checks silver with Great Expectations, builds gold
-with dbt, publishes to the serving store (recording every share in the ledger) and renders the monthly report.
+with dbt, publishes to the serving store (recording every share in the ledger), renders the monthly report and
+brings the dashboards' month filters up to the new month.
 `creditlake backfill --start YYYY-MM --end YYYY-MM` backfills any range of months through this DAG.
 
 每月处理各部门及水电气金融企业报送数据：按来源部门并行入湖（铜层），清洗校验（银层，隔离与核算）、
 涉密数据不出域核验（仅取回标志）、质量检查、
-dbt 构建金层、发布到服务库（共享记录写入账本）、生成月度报告。任意月份区间可用 `creditlake backfill` 补跑。
+dbt 构建金层、发布到服务库（共享记录写入账本）、生成月度报告、更新看板默认月份。任意月份区间可用 `creditlake backfill` 补跑。
 
 Every task calls one function of `creditlake.pipeline`; there is no business logic here.
 """
@@ -115,7 +116,16 @@ def creditlake_monthly():
 
         return stage_report(_window()[1][-1])
 
-    report(publish(gold(quality(secret_query(silver(ingest.expand(source=plan())))))))
+    @task(doc_md="Superset dashboards brought up to the publication: each 月份 filter defaults to the latest month "
+                 "(nothing when Superset is not set up here). 看板默认月份更新为最新发布月份。")
+    def dashboards(_published) -> dict:
+        from creditlake.pipeline import stage_dashboards
+
+        return stage_dashboards()
+
+    published = publish(gold(quality(secret_query(silver(ingest.expand(source=plan()))))))
+    report(published)
+    dashboards(published)
 
 
 creditlake_monthly()

@@ -154,7 +154,8 @@ def run(
     datasets: Annotated[Optional[list[str]], typer.Option(
         "--dataset", help="Only this source/dataset (repeatable); default: every catalogued dataset delivered.")] = None,
 ) -> None:
-    """Run every stage in-process, in order: ingest, silver, secret queries, quality, gold (dbt), publish, report."""
+    """Run every stage in-process, in order: ingest, silver, secret queries, quality, gold (dbt), publish, report,
+    dashboards (their month filters, when Superset is set up here)."""
     from creditlake.pipeline import run_all
 
     state = {"t": time.monotonic(), "name": None}

@@ -12,7 +12,7 @@ from creditlake.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-STAGES = ("ingest", "silver", "secret_query", "quality", "gold", "publish", "report")
+STAGES = ("ingest", "silver", "secret_query", "quality", "gold", "publish", "report", "dashboards")
 
 # The datasets the gold models read (dbt_project/models/staging): what the demo and the tests generate and run.
 # `creditlake run` without --datasets takes every catalogued dataset it finds in the landing zone.
@@ -185,6 +185,14 @@ def stage_report(month: str, settings: Settings | None = None) -> str:
     return str(path)
 
 
+def stage_dashboards(settings: Settings | None = None) -> dict:
+    """Bring the Superset dashboards up to the publication (filter defaults move to the latest month); nothing
+    when Superset is not set up for this home."""
+    from creditlake.superset.manage import refresh_dashboards
+
+    return {"refreshed": refresh_dashboards(settings or get_settings())}
+
+
 def audit_ledger(settings: Settings | None = None) -> dict:
     """Recompute the whole ledger from storage and check every signed checkpoint (what a third party would do);
     raise naming the first bad position. Run after each publication by the DAG creditlake_ledger_audit."""
@@ -210,6 +218,7 @@ def run_all(landing: Path, start: str, end: str, settings: Settings | None = Non
         ("gold", lambda: stage_gold(settings, recompute_from=periods[0])),
         ("publish", lambda: stage_publish(settings)),
         ("report", lambda: stage_report(end, settings)),
+        ("dashboards", lambda: stage_dashboards(settings)),
     ]
     summary = {}
     for name, step in steps:

@@ -158,6 +158,46 @@ def test_roles_rls_and_users_are_set_up_once(superset, served):
     assert dict(users)[POLICY] == manage.POLICY_ROLE
 
 
+def _month_defaults(served) -> dict[str, str | None]:
+    """Filter id -> the default value of every 月份 filter that defaults to the latest month, as Superset keeps it."""
+    found = {}
+    for (text,) in _metadata(served, "SELECT json_metadata FROM dashboards"):
+        for flt in json.loads(text or "{}").get("native_filter_configuration", []):
+            if flt["id"].endswith("-month") and flt["controlValues"].get("enableEmptyFilter"):
+                found[flt["id"]] = (flt["defaultDataMask"].get("filterState", {}).get("value") or [None])[0]
+    return found
+
+
+def test_month_filters_move_on_with_each_publication(superset, served):
+    """Each 月份 filter defaults to the latest month served; when a publication adds a month, the pipeline's
+    dashboards stage (the DAG's `dashboards` task) moves the default on, with Superset running."""
+    import shutil
+
+    import duckdb
+
+    from creditlake.periods import shift
+    from creditlake.pipeline import stage_dashboards
+
+    region = "NATIVE_FILTER-region-month"
+    latest = manage.latest_value(served, "mart_region_indicators_monthly", "month")
+    before = _month_defaults(served)
+    assert latest and before[region] == latest and len(before) >= 3, before
+    later = shift(latest, 1)
+    backup = served.serving_file.with_name("before-new-month.duckdb")
+    shutil.copyfile(served.serving_file, backup)
+    try:
+        with duckdb.connect(str(served.serving_file)) as con:  # a later month published into the region mart
+            con.execute(f"INSERT INTO mart_region_indicators_monthly SELECT * REPLACE ('{later}' AS month) "
+                        f"FROM mart_region_indicators_monthly WHERE month = '{latest}'")
+        assert stage_dashboards(served) == {"refreshed": True}
+        after = _month_defaults(served)
+        assert after == {**before, region: later}, after
+    finally:
+        os.replace(backup, served.serving_file)
+        stage_dashboards(served)
+    assert _month_defaults(served) == before
+
+
 def _dataset_id(api: SupersetAPI, table_name: str) -> int:
     rison = f"(filters:!((col:table_name,opr:eq,value:'{table_name}')))"
     (found,) = api.get_ok(f"/api/v1/dataset/?q={urllib.request.quote(rison)}")["result"]

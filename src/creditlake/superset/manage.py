@@ -533,6 +533,18 @@ def import_dashboards(settings: Settings, source: Path | None = None, access: bo
         bundle.unlink(missing_ok=True)
 
 
+def refresh_dashboards(settings: Settings) -> bool:
+    """Import the bundle again after a publication, so that each 月份 filter defaults to the month just published
+    (Superset 6.1 keeps a filter's default as a value, resolved at import). Runs whether or not the server is up:
+    it reads the metadata DB at each request. False, doing nothing, when Superset was never set up for this home
+    (`creditlake superset start` does it)."""
+    if not _init_current(settings):
+        log.info("Superset is not set up for %s: no dashboards to refresh", settings.home)
+        return False
+    import_dashboards(settings)
+    return True
+
+
 # --- server --------------------------------------------------------------------------------------------------
 
 

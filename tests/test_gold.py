@@ -45,6 +45,18 @@ def test_shell_clusters_are_warned(pipeline_run, settings, truth):
     assert len(members & warned) / max(len(warned), 1) >= 0.8
 
 
+def test_complaint_surges_are_warned(pipeline_run, settings, truth):
+    """The planted surges (each a month of several complaints against one firm) are warned in their month, and
+    the warnings are mostly planted ones: a planted row fault can cost a surge a complaint, not the warning."""
+    rows = query(settings, "SELECT enterprise_id, month, evidence FROM mart_warnings WHERE warning_type = 'complaint_surge'")
+    warned = {(r["enterprise_id"], r["month"]) for r in rows}
+    planted = {tuple(x) for x in truth["complaint_surges"]}
+    assert len(planted) >= 3, "the slice must plant complaint surges"
+    assert len(planted & warned) / len(planted) >= 0.75, sorted(planted - warned)
+    assert len(planted & warned) / len(warned) >= 0.75, sorted(warned - planted)
+    assert all(r["evidence"].startswith("当月投诉") and "同行业其他企业当月被投诉比例" in r["evidence"] for r in rows)
+
+
 def test_unlicensed_enterprises_are_warned(pipeline_run, settings, truth):
     """许可证缺失: the planted enterprises of a licensed industry that never got their licence, and hardly any other
     (a grant row quarantined for a planted fault is the only way to a false warning)."""

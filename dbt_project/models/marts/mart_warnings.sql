@@ -22,11 +22,13 @@ complaint_counts as (
 ),
 
 industry_rate as (
-    -- Complaints per enterprise-month of the industry in the same calendar month (the seasonal baseline).
+    -- The industry's enterprises in the same calendar month (the seasonal baseline), and how many of them had a
+    -- complaint: each counts once, so one surging firm (or two) hardly moves its industry's baseline.
     select
         enterprise_months.industry_code,
         enterprise_months.month,
-        coalesce(sum(complaint_counts.complaints), 0) / count(*) as rate
+        count(complaint_counts.enterprise_id) as complained,
+        count(*) as enterprises
     from {{ ref('int_enterprise_months') }} as enterprise_months
     left join complaint_counts
         on complaint_counts.enterprise_id = enterprise_months.enterprise_id
@@ -34,24 +36,39 @@ industry_rate as (
     group by enterprise_months.industry_code, enterprise_months.month
 ),
 
-complaint_surges as (
+enterprise_baselines as (
+    -- Each enterprise against the rest of its industry that month (leave-one-out: in a small industry a surge
+    -- would otherwise raise its own baseline): the share of the other enterprises with a complaint, which under a
+    -- Poisson rate as small as these is the rate itself. An industry of one has no baseline and no warning.
     select
-        'complaint_surge' as warning_type,
-        '投诉激增' as warning_type_zh,
         complaint_counts.enterprise_id,
+        complaint_counts.month,
+        complaint_counts.complaints,
         enterprises.district_code,
         enterprises.industry_code,
-        complaint_counts.month,
-        concat('当月投诉', cast(complaint_counts.complaints as string), '件，行业基准每企业每月',
-               cast(round(industry_rate.rate, 3) as string), '件') as evidence,
-        case when complaint_counts.complaints >= 5 then '高' else '中' end as severity
+        cast(industry_rate.complained - 1 as double) / (industry_rate.enterprises - 1) as rate
     from complaint_counts
     inner join enterprises on enterprises.enterprise_id = complaint_counts.enterprise_id
     inner join industry_rate
         on industry_rate.industry_code = enterprises.industry_code and industry_rate.month = complaint_counts.month
+    where industry_rate.enterprises > 1
+),
+
+complaint_surges as (
+    select
+        'complaint_surge' as warning_type,
+        '投诉激增' as warning_type_zh,
+        enterprise_id,
+        district_code,
+        industry_code,
+        month,
+        concat('当月投诉', cast(complaints as string), '件，同行业其他企业当月被投诉比例',
+               cast(round(rate * 100, 1) as string), '%') as evidence,
+        case when complaints >= 5 then '高' else '中' end as severity
+    from enterprise_baselines
     -- At least 2 complaints and 20 times the baseline: under a Poisson baseline of 0.05 a month, two complaints
     -- happen by chance about once in 800 enterprise-months.
-    where complaint_counts.complaints >= 2 and complaint_counts.complaints >= 20 * industry_rate.rate
+    where complaints >= 2 and complaints >= 20 * rate
 ),
 
 area_counts as (

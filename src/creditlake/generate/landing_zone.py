@@ -180,8 +180,10 @@ def _truth(world: World, seed: int, months: list[str], faults: list[dict], deliv
         "lost_contact": sorted(e.uscc for e in ents if e.lost_contact),
         "deregistered": sorted(e.uscc for e in ents if e.deregistered is not None),
         "shell_clusters": [world.clusters[k] for k in sorted(world.clusters)],
-        "complaint_surges": sorted([e.uscc, p] for e in ents for p in e.surges),
-        "utility_collapses": sorted([e.uscc, e.collapse] for e in ents if e.collapse),
+        # A surge planted on a month the firm is not registered (before its founding, after its deregistration)
+        # happens nowhere: only the ones that reach the deliveries are truth.
+        "complaint_surges": sorted([e.uscc, p] for e in ents for p in e.surges if e.alive(last_day(p))),
+        "utility_collapses": sorted([e.uscc, e.collapse] for e in ents if e.collapse and "power" in e.accounts),
         "licence_missing": sorted(e.uscc for e in ents if e.licence_missing),
         "faults": faults,
         "delivery_faults": delivery_faults,

@@ -15,8 +15,8 @@ from datetime import date, timedelta
 
 from creditlake.generate import officials as acts
 from creditlake.generate.generic import pick_enterprises
-from creditlake.generate.world import (COMPLAINT_RATE, SEASON, Enterprise, World, licence_expiry,
-                                      licensed_industries)
+from creditlake.generate.world import (COMPLAINT_RATE, SEASON, SURGE_MIN_COMPLAINTS, Enterprise, World,
+                                      licence_expiry, licensed_industries)
 from creditlake.periods import first_day, last_day
 
 Rows = Iterator[tuple[Enterprise, dict]]
@@ -277,7 +277,7 @@ def complaints(world: World, period: str, n: int, rng: random.Random) -> Rows:
     for e in world.alive_in(period):
         rate = COMPLAINT_RATE.get(e.industry, 0.005) * (1.3 if lo.month in (1, 2, 11, 12) else 1.0)
         if period in e.surges:
-            rate *= 40
+            rate = max(rate * 40, SURGE_MIN_COMPLAINTS)
         count = _poisson(rng, rate)
         for k in range(count):
             received = _day_in(period, rng)

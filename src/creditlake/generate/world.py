@@ -37,6 +37,12 @@ COMPLAINT_RATE = {"F": 0.03, "H": 0.05, "O": 0.04, "P": 0.04, "K": 0.03, "R": 0.
 
 DORMANT_SHARE = 0.08          # alive on paper, stopped operating inside the window
 LOST_CONTACT_OF_DORMANT = 0.6  # of those, unreachable at the registered domicile
+# A dormant firm's power falls to zero: a planted collapse wherever its use was material, the floor mart_warnings
+# puts under a warning (a month's use of a small shop; below it a drop says little).
+COLLAPSE_MIN_KWH = 1000
+# A planted complaint surge: 40 times the industry's rate, and at least this many complaints expected that month
+# (a surge is something officers can see: at 40 x a rate of 0.005, most 'surges' would be no complaint at all).
+SURGE_MIN_COMPLAINTS = 5.0
 SHELL_CLUSTER_SHARE = 0.01     # enterprises registered in shell clusters
 # Industries that need a licence to operate, and which: the dbt seed mart_warnings reads (one list for both).
 LICENSED_INDUSTRIES_SEED = REPO_ROOT / "dbt_project" / "seeds" / "licensed_industries.csv"
@@ -149,7 +155,7 @@ def build_world(n: int, months: list[str], rng: random.Random) -> World:
             start = max(first, e.established + timedelta(days=30))
             e.dormant_from = start + timedelta(days=rng.randrange(max((horizon - start).days - 30, 1)))
             e.lost_contact = rng.random() < LOST_CONTACT_OF_DORMANT
-            if e.base_kwh > 3000:
+            if e.base_kwh >= COLLAPSE_MIN_KWH:
                 e.collapse = f"{e.dormant_from:%Y-%m}"
         if rng.random() < COMPLAINT_RATE.get(industry, 0.005) * 2 and len(months) > 2:
             e.surges.add(rng.choice(months[2:]))

@@ -2,7 +2,7 @@
 --   complaint_surge      an enterprise's complaints in a month far above its industry's seasonal baseline
 --   area_complaint_surge a district x industry's complaints in a month far above its own other months
 --   shell_cluster        one domicile, phone or legal representative behind many newly registered firms
---   utility_collapse     power use falling below a fifth of the enterprise's previous three months
+--   utility_collapse     power use falling below a fifth of the enterprise's previous three months (the onset)
 --   multi_department     sanctions from two or more departments within twelve months
 --   repeated_disputes    three or more consumer disputes mediated within twelve months
 --   licence_missing      in an industry that needs a licence (seed licensed_industries), still without it past
@@ -145,7 +145,8 @@ power as (
     select
         enterprise_id, month, quantity,
         avg(quantity) over (partition by enterprise_id order by month rows between 3 preceding and 1 preceding) as previous_avg,
-        count(*) over (partition by enterprise_id order by month rows between 3 preceding and 1 preceding) as previous_months
+        count(*) over (partition by enterprise_id order by month rows between 3 preceding and 1 preceding) as previous_months,
+        lag(quantity) over (partition by enterprise_id order by month) as last_month_quantity
     from {{ ref('fct_utility_use') }}
     where utility = 'power'
 ),
@@ -163,7 +164,10 @@ collapses as (
         case when power.quantity <= 0.05 * power.previous_avg then '高' else '中' end as severity
     from power
     inner join enterprises on enterprises.enterprise_id = power.enterprise_id
+    -- Warned at the onset: last month was still above a fifth of the same average (a firm already at zero does
+    -- not collapse again each month; its activity band shows that it stays down).
     where power.previous_months >= 1 and power.previous_avg >= 1000 and power.quantity < 0.2 * power.previous_avg
+      and power.last_month_quantity >= 0.2 * power.previous_avg
 ),
 
 sanctions as (

@@ -48,7 +48,8 @@ def test_shell_clusters_are_warned(pipeline_run, settings, truth):
 def test_complaint_surges_are_warned(pipeline_run, settings, truth):
     """The planted surges (each a month of several complaints against one firm) are warned in their month, and
     the warnings are mostly planted ones: a planted row fault can cost a surge a complaint, not the warning."""
-    rows = query(settings, "SELECT enterprise_id, month, evidence FROM mart_warnings WHERE warning_type = 'complaint_surge'")
+    rows = query(settings, "SELECT enterprise_id, month, evidence FROM mart_warnings "
+                           "WHERE warning_type = 'complaint_surge'")
     warned = {(r["enterprise_id"], r["month"]) for r in rows}
     planted = {tuple(x) for x in truth["complaint_surges"]}
     assert len(planted) >= 3, "the slice must plant complaint surges"

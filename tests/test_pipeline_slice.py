@@ -28,6 +28,23 @@ def test_every_landed_record_is_loaded_or_quarantined(pipeline_run, spark, setti
     assert sum(r["quarantined"] for r in rows) > 0
 
 
+def test_accounting_of_one_month_replaces_that_month_and_keeps_the_others(pipeline_run, spark, settings):
+    """A monthly run recomputes only its months' accounting (silver is counted by partition, not whole)."""
+    from creditlake.catalogue import default_catalogue
+    from creditlake.quality.accounting import build_accounting, read_accounting
+
+    def by_delivery(rows):
+        return {r["delivery"]: (r["declared"], r["landed"], r["loaded"], r["quarantined"],
+                                dict(r["quarantined_by_rule"])) for r in rows}
+
+    before = by_delivery(read_accounting(spark, settings))
+    months = sorted({d.rsplit("/", 1)[1] for d in before})
+    assert len(months) == 3
+    frame = build_accounting(spark, settings, default_catalogue(), periods=[months[1]])
+    assert {r["period"] for r in frame.select("period").distinct().collect()} == {months[1]}
+    assert by_delivery(read_accounting(spark, settings)) == before
+
+
 def test_planted_faults_are_quarantined_with_their_rule(pipeline_run, spark, landing):
     truth = json.loads((landing[0].parent / "landing.truth" / "truth.json").read_text())
     assert truth["faults"], "the slice plants faults"

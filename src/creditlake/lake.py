@@ -6,7 +6,7 @@ import random
 import time
 
 from creditlake.settings import Settings, get_settings
-from creditlake.spark import table_path
+from creditlake.spark import is_delta_table, table_path
 
 
 # Parallel Airflow tasks (one per source) write the shared ops tables at once; Delta lets one commit win and the
@@ -43,7 +43,7 @@ def replace_slice(
     predicate = " AND ".join(_condition(col, val) for col, val in where.items())
     for attempt in range(CONFLICT_RETRIES + 1):
         writer = df.write.format("delta").option("mergeSchema", "true")
-        if (path / "_delta_log").is_dir():
+        if is_delta_table(path):
             writer = writer.mode("overwrite").option("replaceWhere", predicate)
         else:
             writer = writer.mode("overwrite")
@@ -71,6 +71,6 @@ def _condition(col: str, value: str | list[str]) -> str:
 def read_table(spark, layer: str, table: str, settings: Settings | None = None):
     """The current version of a lake table, or None when it does not exist yet."""
     path = table_path(layer, table, settings or get_settings())
-    if not (path / "_delta_log").is_dir():
+    if not is_delta_table(path):
         return None
     return spark.read.format("delta").load(str(path))

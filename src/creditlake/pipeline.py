@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+import json
 import logging
+import os
+import time
 from dataclasses import asdict
+from datetime import datetime, timezone
 from pathlib import Path
 
 from creditlake.catalogue import default_catalogue
@@ -29,7 +35,44 @@ GOLD_INPUTS: tuple[str, ...] = (
 # landing zone, in the department's folder; never ingested.
 AT_SOURCE_INPUTS: tuple[str, ...] = ("pboc/loan_defaults",)
 
+STAGE_LOG = "stages.jsonl"  # home/logs/stages.jsonl: one line per stage call (benchmarks/airflow_overhead.py)
 
+
+def timed_stage(fn):
+    """Log a stage's own time and append it to home/logs/stages.jsonl: when, how long, how much of it was starting
+    Spark, and (inside an Airflow task) the run and task, so Airflow's time per task can be set against the work."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        from creditlake import spark as spark_session
+
+        bound = signature.bind_partial(*args, **kwargs).arguments
+        settings = bound.get("settings") or get_settings()
+        had_spark = spark_session.session_start_seconds is not None
+        started_at, started, ok = datetime.now(timezone.utc), time.monotonic(), False
+        try:
+            result = fn(*args, **kwargs)
+            ok = True
+            return result
+        finally:
+            seconds = time.monotonic() - started
+            spark_start = None if had_spark else spark_session.session_start_seconds
+            log.info("stage %s: %.1f s%s", fn.__name__, seconds,
+                     f" (Spark start {spark_start:.1f} s)" if spark_start is not None else "")
+            record = {"stage": fn.__name__, "started": started_at.isoformat(), "seconds": round(seconds, 3),
+                      "spark_start_s": None if spark_start is None else round(spark_start, 3), "ok": ok,
+                      "pid": os.getpid(), "sources": bound.get("sources"),
+                      "dag_run_id": os.environ.get("AIRFLOW_CTX_DAG_RUN_ID"),
+                      "task_id": os.environ.get("AIRFLOW_CTX_TASK_ID")}
+            settings.logs.mkdir(parents=True, exist_ok=True)
+            with (settings.logs / STAGE_LOG).open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    return run
+
+
+@timed_stage
 def stage_ingest(landing: Path, periods: list[str], sources: list[str] | None = None,
                  settings: Settings | None = None, datasets: list[str] | None = None, on_dataset=None) -> list[dict]:
     """Landing -> bronze for the given months (and sources or source/dataset names); each delivery loaded is
@@ -50,9 +93,10 @@ def stage_ingest(landing: Path, periods: list[str], sources: list[str] | None = 
     return as_dicts(results)
 
 
+@timed_stage
 def stage_silver(periods: list[str], sources: list[str] | None = None, settings: Settings | None = None,
                  datasets: list[str] | None = None, on_dataset=None) -> list[dict]:
-    """Bronze -> silver with quarantine, then the accounting of every delivery."""
+    """Bronze -> silver with quarantine, then the accounting of every delivery of the months."""
     from creditlake.conform.enterprises import build_enterprise_history
     from creditlake.conform.reference import write_reference_tables
     from creditlake.conform.silver import build_silver
@@ -64,10 +108,11 @@ def stage_silver(periods: list[str], sources: list[str] | None = None, settings:
     write_reference_tables(spark, settings)
     results = build_silver(spark, settings, default_catalogue(), periods, sources, datasets, on_dataset)
     build_enterprise_history(spark, settings)
-    build_accounting(spark, settings, default_catalogue())
+    build_accounting(spark, settings, default_catalogue(), periods)
     return [asdict(r) for r in results]
 
 
+@timed_stage
 def stage_secret_queries(periods: list[str], settings: Settings | None = None, sources: list[str] | None = None,
                          purpose: str | None = None) -> list[dict]:
     """Ask every dataset kept at its source (residency: at_source) about the months: a question of keyed
@@ -100,6 +145,7 @@ def stage_secret_queries(periods: list[str], settings: Settings | None = None, s
     return out
 
 
+@timed_stage
 def stage_quality(periods: list[str], settings: Settings | None = None,
                   sources: list[str] | None = None) -> list[dict]:
     """Great Expectations suites on the silver months just built; raises QualityError on a failure."""
@@ -110,6 +156,7 @@ def stage_quality(periods: list[str], settings: Settings | None = None,
     return [asdict(r) for r in check_silver(get_spark(settings), settings, default_catalogue(), periods, sources)]
 
 
+@timed_stage
 def stage_gold(settings: Settings | None = None, recompute_from: str | None = None) -> dict:
     """dbt build: staging, intermediate and marts on Delta, with every model's tests.
 
@@ -125,6 +172,7 @@ def stage_gold(settings: Settings | None = None, recompute_from: str | None = No
     return asdict(run_dbt(get_spark(settings), settings, "build", extra))
 
 
+@timed_stage
 def stage_publish(settings: Settings | None = None) -> dict:
     """Gold -> serving store (atomic swap), each table's rows and checksum in the ledger; then the mediation index
     from the silver mediation cases."""
@@ -169,6 +217,7 @@ def build_mediation_index(spark, settings: Settings) -> int:
     return len(rows)
 
 
+@timed_stage
 def stage_report(month: str, settings: Settings | None = None) -> str:
     """The policy makers' monthly PDF for `month`, from the serving store; its checksum goes in the ledger, and a
     signed checkpoint closes the run."""
@@ -185,6 +234,7 @@ def stage_report(month: str, settings: Settings | None = None) -> str:
     return str(path)
 
 
+@timed_stage
 def stage_dashboards(settings: Settings | None = None) -> dict:
     """Bring the Superset dashboards up to the publication (filter defaults move to the latest month); nothing
     when Superset is not set up for this home."""
@@ -193,6 +243,7 @@ def stage_dashboards(settings: Settings | None = None) -> dict:
     return {"refreshed": refresh_dashboards(settings or get_settings())}
 
 
+@timed_stage
 def audit_ledger(settings: Settings | None = None) -> dict:
     """Recompute the whole ledger from storage and check every signed checkpoint (what a third party would do);
     raise naming the first bad position. Run after each publication by the DAG creditlake_ledger_audit."""

@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 # Schemas (databases) of the lake; each is a folder under settings.lake, each table a Delta folder in it.
 LAYERS: tuple[str, ...] = ("bronze", "silver", "gold", "ops")
 REGISTER_THREADS = 4
+# Seconds the process's SparkSession took to start (JVM, jars, catalog registration); None until one started.
+session_start_seconds: float | None = None
 
 
 def get_spark(settings: Settings | None = None, app_name: str = "creditlake"):
@@ -25,13 +27,17 @@ def get_spark(settings: Settings | None = None, app_name: str = "creditlake"):
     holding a _delta_log): every process (CLI, Airflow task, dbt, ad-hoc SQL) sees the same tables
     and no metastore lock stops two of them running at once (see docs/architecture.md).
     """
+    import time
+
     from pyspark.sql import SparkSession
 
+    global session_start_seconds
     settings = settings or get_settings()
     active = SparkSession.getActiveSession()
     if active is not None:
         register_lake_tables(active, settings)
         return active
+    started = time.monotonic()
 
     settings.spark_work.mkdir(parents=True, exist_ok=True)
     settings.logs.mkdir(parents=True, exist_ok=True)
@@ -65,6 +71,7 @@ def get_spark(settings: Settings | None = None, app_name: str = "creditlake"):
     spark.sparkContext.setLogLevel("WARN")
     jars.remember_resolution(spark, settings)
     register_lake_tables(spark, settings)
+    session_start_seconds = time.monotonic() - started
     return spark
 
 
@@ -81,6 +88,13 @@ def _jvm_stdout_to_stderr():
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def is_delta_table(path: Path) -> bool:
+    """Whether `path` holds a Delta table with at least one commit. A table another process is creating has its
+    _delta_log folder before its first commit lands; until then it is not a table (to register, read or append to)."""
+    log_dir = path / "_delta_log"
+    return log_dir.is_dir() and any(p.name.endswith(".json") or ".checkpoint" in p.name for p in log_dir.iterdir())
 
 
 def table_path(layer: str, table: str, settings: Settings | None = None) -> Path:
@@ -104,6 +118,6 @@ def register_lake_tables(spark, settings: Settings) -> None:
         known = {row.tableName for row in spark.sql(f"SHOW TABLES IN {layer}").collect()}
         statements += [f"CREATE TABLE IF NOT EXISTS {layer}.{table_dir.name} USING delta LOCATION '{table_dir}'"
                        for table_dir in sorted(folder.iterdir())
-                       if table_dir.name not in known and (table_dir / "_delta_log").is_dir()]
+                       if table_dir.name not in known and is_delta_table(table_dir)]
     with ThreadPoolExecutor(max_workers=REGISTER_THREADS, thread_name_prefix="register") as pool:
         list(pool.map(spark.sql, statements))  # list(): the first error, if any, is raised here

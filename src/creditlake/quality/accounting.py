@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import reduce
 
 from creditlake.catalogue import Catalogue, table_name
-from creditlake.lake import read_table
+from creditlake.lake import read_table, replace_slice
 from creditlake.settings import Settings
 from creditlake.spark import table_path
 
@@ -42,28 +42,39 @@ def accounting_frame(deliveries, silver_counts, quarantine):
     )
 
 
-def build_accounting(spark, settings: Settings, catalogue: Catalogue):
-    """Recompute ops.accounting from the delivery log, silver and quarantine (small: one row per delivery)."""
+def build_accounting(spark, settings: Settings, catalogue: Catalogue, periods: list[str] | None = None):
+    """Recompute ops.accounting from the delivery log, silver and quarantine (one row per delivery).
+
+    `periods`: only these months' rows are recomputed and replaced (silver is partitioned by month, so a monthly
+    run counts one month, not the whole lake); the other months' rows are kept as they are. None: every month."""
     from pyspark.sql import functions as F
 
     deliveries = read_table(spark, "ops", "deliveries", settings)
     if deliveries is None:
         return None
+
+    def scoped(df, column: str = "period"):
+        return df.where(F.col(column).isin(periods)) if periods else df
+
     counts = []
     for source, dataset in catalogue.datasets():
         silver = read_table(spark, "silver", table_name(source.code, dataset.code), settings)
         if silver is not None:
-            counts.append(silver.groupBy(F.col("_source").alias("source"), F.col("_dataset").alias("dataset"),
-                                         F.col("_period").alias("period")).agg(F.count("*").alias("loaded")))
+            counts.append(scoped(silver, "_period").groupBy(
+                F.col("_source").alias("source"), F.col("_dataset").alias("dataset"),
+                F.col("_period").alias("period")).agg(F.count("*").alias("loaded")))
     schema = "source string, dataset string, period string, loaded long"
     silver_counts = reduce(lambda a, b: a.unionByName(b), counts) if counts else spark.createDataFrame([], schema)
     quarantine = read_table(spark, "ops", "quarantine", settings)
     if quarantine is None:
         quarantine = spark.createDataFrame([], "source string, dataset string, period string, rule string")
-    frame = accounting_frame(deliveries, silver_counts, quarantine)
-    frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
-        str(table_path("ops", ACCOUNTING, settings)))
-    spark.sql(f"CREATE TABLE IF NOT EXISTS ops.{ACCOUNTING} USING delta LOCATION '{table_path('ops', ACCOUNTING, settings)}'")
+    frame = accounting_frame(scoped(deliveries), silver_counts, scoped(quarantine))
+    path = table_path("ops", ACCOUNTING, settings)
+    if periods:
+        replace_slice(frame, "ops", ACCOUNTING, {"period": list(periods)}, settings=settings)
+    else:
+        frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(str(path))
+        spark.sql(f"CREATE TABLE IF NOT EXISTS ops.{ACCOUNTING} USING delta LOCATION '{path}'")
     return frame
 
 

@@ -178,25 +178,27 @@ WITH base AS (SELECT * FROM int_enterprise_months),
 utility AS (
     SELECT enterprise_id, month, max(least(quantity / nullif(peak_12m, 0) / 0.3, 1.0)) AS s_utility
     FROM (SELECT enterprise_id, month, utility, quantity,
-                 max(quantity) OVER (PARTITION BY enterprise_id, utility ORDER BY month
-                                     ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS peak_12m
-          FROM fct_utility_use)
+                 max(quantity) OVER (PARTITION BY enterprise_id, utility ORDER BY month_index
+                                     RANGE BETWEEN 11 PRECEDING AND CURRENT ROW) AS peak_12m
+          FROM (SELECT *, CAST(substr(month, 1, 4) AS INT) * 12 + CAST(substr(month, 6, 2) AS INT) AS month_index
+                FROM fct_utility_use))
     GROUP BY enterprise_id, month
 ),
-has_utility AS (SELECT DISTINCT enterprise_id FROM fct_utility_use),
+has_utility AS (SELECT enterprise_id, min(month) AS first_month FROM fct_utility_use GROUP BY 1),
 bank AS (
     SELECT enterprise_id, month,
-           least(transactions / greatest(0.3 * max(transactions) OVER (PARTITION BY enterprise_id ORDER BY month
-                 ROWS BETWEEN 11 PRECEDING AND CURRENT ROW), 3.0), 1.0) AS s_bank
-    FROM fct_bank_activity
+           least(transactions / greatest(0.3 * max(transactions) OVER (PARTITION BY enterprise_id ORDER BY month_index
+                 RANGE BETWEEN 11 PRECEDING AND CURRENT ROW), 3.0), 1.0) AS s_bank
+    FROM (SELECT *, CAST(substr(month, 1, 4) AS INT) * 12 + CAST(substr(month, 6, 2) AS INT) AS month_index
+          FROM fct_bank_activity)
 ),
-has_bank AS (SELECT DISTINCT enterprise_id FROM fct_bank_activity),
+has_bank AS (SELECT enterprise_id, min(month) AS first_month FROM fct_bank_activity GROUP BY 1),
 social AS (SELECT enterprise_id, month, CASE WHEN insured_headcount > 0 THEN 1.0 ELSE 0.0 END AS s_social
            FROM fct_social_insurance),
-has_social AS (SELECT DISTINCT enterprise_id FROM fct_social_insurance),
+has_social AS (SELECT enterprise_id, min(month) AS first_month FROM fct_social_insurance GROUP BY 1),
 invoices AS (SELECT enterprise_id, month, CASE WHEN invoices_issued > 0 THEN 1.0 ELSE 0.0 END AS s_invoices
              FROM fct_invoices),
-has_invoices AS (SELECT DISTINCT enterprise_id FROM fct_invoices),
+has_invoices AS (SELECT enterprise_id, min(month) AS first_month FROM fct_invoices GROUP BY 1),
 tax AS (SELECT enterprise_id, month, CASE WHEN is_zero_declaration THEN 0.2 ELSE 1.0 END AS s_tax
         FROM fct_tax_filings),
 reports AS (SELECT enterprise_id, report_year, filed_on, is_filed_on_time FROM fct_annual_reports),
@@ -222,11 +224,13 @@ complaints AS (
     GROUP BY base.enterprise_id, base.month
 )
 SELECT base.month, base.month_end, base.enterprise_id, base.district_code, base.industry_code,
-       coalesce(utility.s_utility, 0.0) AS s_utility, has_utility.enterprise_id IS NOT NULL AS has_utility,
+       coalesce(utility.s_utility, 0.0) AS s_utility,
+       coalesce(has_utility.first_month <= base.month, false) AS has_utility,
        coalesce(tax.s_tax, 0.0) AS s_tax,
-       coalesce(social.s_social, 0.0) AS s_social, has_social.enterprise_id IS NOT NULL AS has_social,
-       coalesce(invoices.s_invoices, 0.0) AS s_invoices, has_invoices.enterprise_id IS NOT NULL AS has_invoices,
-       coalesce(bank.s_bank, 0.0) AS s_bank, has_bank.enterprise_id IS NOT NULL AS has_bank,
+       coalesce(social.s_social, 0.0) AS s_social, coalesce(has_social.first_month <= base.month, false) AS has_social,
+       coalesce(invoices.s_invoices, 0.0) AS s_invoices,
+       coalesce(has_invoices.first_month <= base.month, false) AS has_invoices,
+       coalesce(bank.s_bank, 0.0) AS s_bank, coalesce(has_bank.first_month <= base.month, false) AS has_bank,
        CASE WHEN reports.is_filed_on_time THEN 1.0 WHEN reports.filed_on IS NOT NULL THEN 0.6 ELSE 0.0 END
            AS s_annual_report,
        base.established_on <= make_date(year(base.month_end) - CASE WHEN month(base.month_end) >= 7 THEN 1 ELSE 2 END,

@@ -1,4 +1,6 @@
--- Per enterprise and month: each activity signal scaled to 0..1, and whether it applies to the enterprise.
+-- Per enterprise and month: each activity signal scaled to 0..1, and whether it applies to the enterprise in that
+-- month (it has appeared in the source by then: what a month knows does not change when later months arrive, so a
+-- month built alone and the same month in a full rebuild agree).
 -- The formulas and their reasoning are in docs/indicators.md. When mart_enterprise_activity_monthly is built
 -- incrementally (macro incremental_from), only the recomputed months and the 12 months before them are read.
 {%- set first = incremental_from('mart_enterprise_activity_monthly') %}
@@ -31,7 +33,7 @@ utility as (
 ),
 
 has_utility as (
-    select distinct enterprise_id from {{ ref('fct_utility_use') }}
+    select enterprise_id, min(month) as first_month from {{ ref('fct_utility_use') }} group by enterprise_id
 ),
 
 bank as (
@@ -48,7 +50,7 @@ bank as (
 ),
 
 has_bank as (
-    select distinct enterprise_id from {{ ref('fct_bank_activity') }}
+    select enterprise_id, min(month) as first_month from {{ ref('fct_bank_activity') }} group by enterprise_id
 ),
 
 social as (
@@ -57,7 +59,7 @@ social as (
 ),
 
 has_social as (
-    select distinct enterprise_id from {{ ref('fct_social_insurance') }}
+    select enterprise_id, min(month) as first_month from {{ ref('fct_social_insurance') }} group by enterprise_id
 ),
 
 invoices as (
@@ -66,7 +68,7 @@ invoices as (
 ),
 
 has_invoices as (
-    select distinct enterprise_id from {{ ref('fct_invoices') }}
+    select enterprise_id, min(month) as first_month from {{ ref('fct_invoices') }} group by enterprise_id
 ),
 
 tax as (
@@ -117,14 +119,14 @@ select
     base.district_code,
     base.industry_code,
     coalesce(utility.s_utility, 0.0) as s_utility,
-    has_utility.enterprise_id is not null as has_utility,
+    coalesce(has_utility.first_month <= base.month, false) as has_utility,
     coalesce(tax.s_tax, 0.0) as s_tax,
     coalesce(social.s_social, 0.0) as s_social,
-    has_social.enterprise_id is not null as has_social,
+    coalesce(has_social.first_month <= base.month, false) as has_social,
     coalesce(invoices.s_invoices, 0.0) as s_invoices,
-    has_invoices.enterprise_id is not null as has_invoices,
+    coalesce(has_invoices.first_month <= base.month, false) as has_invoices,
     coalesce(bank.s_bank, 0.0) as s_bank,
-    has_bank.enterprise_id is not null as has_bank,
+    coalesce(has_bank.first_month <= base.month, false) as has_bank,
     -- Last year's report is due by 30 June; before July the report of the year before is the latest due.
     case
         when reports.is_filed_on_time then 1.0

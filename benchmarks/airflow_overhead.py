@@ -150,50 +150,52 @@ def busy_seconds(rows: list[dict]) -> float:
     return total + ((current[1] - current[0]).total_seconds() if current else 0.0)
 
 
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    """A Markdown table: the first column left-aligned, the figures right-aligned."""
+    print("| " + " | ".join(header) + " |")
+    print("|---|" + "---:|" * (len(header) - 1))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
 def report(rows: list[dict], backfill_s: float, months: list[str]) -> dict:
     order = ["plan", "ingest", "silver", "secret_query", "quality", "gold", "publish", "report", "dashboards"]
     per_task = {}
-    print("\n## Per task (median over months; ingest: over every source's instance)\n")
-    print("| task | instances | task s | work s | of which Spark start s | Airflow overhead s "
-          "| before work s | after work s | queue s | gap s |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for task in order:
         mine = [r for r in rows if r["task"] == task]
-        if not mine:
-            continue
-        fig = {k: med(r[k] for r in mine) for k in ("task_s", "work_s", "spark_start_s", "overhead_s", "pre_s",
-                                                    "post_s", "queue_s")}
-        fig["gap_s"] = med(gaps(rows, task))
-        fig["instances"] = len(mine)
-        per_task[task] = fig
-        print(f"| {task} | {len(mine)} | {fmt(fig['task_s'])} | {fmt(fig['work_s'])} | {fmt(fig['spark_start_s'])}"
-              f" | {fmt(fig['overhead_s'], 2)} | {fmt(fig['pre_s'], 2)} | {fmt(fig['post_s'], 2)}"
-              f" | {fmt(fig['queue_s'], 2)} | {fmt(fig['gap_s'], 2)} |")
+        if mine:
+            per_task[task] = {k: med(r[k] for r in mine) for k in ("task_s", "work_s", "spark_start_s", "overhead_s",
+                                                                 "pre_s", "post_s", "queue_s")}
+            per_task[task].update(gap_s=med(gaps(rows, task)), instances=len(mine))
+    print("\n## Per task (median over months; ingest: over every source's instance)\n")
+    print_table(["task", "instances", "task s", "work s", "of which Spark start s", "Airflow overhead s",
+                 "before work s", "after work s", "queue s", "gap s"],
+                [[task, str(f["instances"]), fmt(f["task_s"]), fmt(f["work_s"]), fmt(f["spark_start_s"]),
+                  *(fmt(f[k], 2) for k in ("overhead_s", "pre_s", "post_s", "queue_s", "gap_s"))]
+                 for task, f in per_task.items()])
     overheads = [r["overhead_s"] for r in rows if r["overhead_s"] is not None]
     print(f"\nAirflow overhead per task, all {len(overheads)} task instances with a stage record: median "
           f"{fmt(med(overheads), 2)} s, min {fmt(min(overheads, default=None), 2)} s, "
           f"max {fmt(max(overheads, default=None), 2)} s")
-    chain = [sum(r[k] or 0 for k in ("overhead_s", "queue_s")) + (med(gaps(rows, r["task"])) or 0)
+    chain = [(r["overhead_s"] or 0) + (r["queue_s"] or 0) + (per_task[r["task"]]["gap_s"] or 0)
              for r in rows if r["overhead_s"] is not None and r["task"] != "ingest"]
     print(f"Tasks of the chain after ingest, with the queue and the scheduler's gap before each: median "
           f"{fmt(med(chain), 2)} s per task")
 
     per_month = {}
-    print("\n## Per month\n")
-    print("| month | tasks | wall s (first queued to last ended) | Σ task s | Σ work s | Σ Spark start s "
-          "| Σ Airflow overhead s | no stage working s |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for month in months:
         mine = [r for r in rows if r["month"] == month]
-        if not mine:
-            continue
-        wall = (max(r["end"] for r in mine if r["end"]) - min(r["queued"] for r in mine if r["queued"])
-                ).total_seconds()
-        sums = {k: sum(r[k] or 0 for r in mine) for k in ("task_s", "work_s", "spark_start_s", "overhead_s")}
-        idle = wall - busy_seconds(mine)
-        per_month[month] = {"tasks": len(mine), "wall_s": wall, "idle_s": idle, **sums}
-        print(f"| {month} | {len(mine)} | {fmt(wall)} | {fmt(sums['task_s'])} | {fmt(sums['work_s'])} "
-              f"| {fmt(sums['spark_start_s'])} | {fmt(sums['overhead_s'])} | {fmt(idle)} |")
+        if mine:
+            wall = (max(r["end"] for r in mine if r["end"]) - min(r["queued"] for r in mine if r["queued"])
+                    ).total_seconds()
+            sums = {k: sum(r[k] or 0 for r in mine) for k in ("task_s", "work_s", "spark_start_s", "overhead_s")}
+            per_month[month] = {"tasks": len(mine), "wall_s": wall, "idle_s": wall - busy_seconds(mine), **sums}
+    print("\n## Per month\n")
+    print_table(["month", "tasks", "wall s (first queued to last ended)", "Σ task s", "Σ work s", "Σ Spark start s",
+                 "Σ Airflow overhead s", "no stage working s"],
+                [[month, str(m["tasks"]), *(fmt(m[k]) for k in ("wall_s", "task_s", "work_s", "spark_start_s",
+                                                                 "overhead_s", "idle_s"))]
+                 for month, m in per_month.items()])
     walls = [m["wall_s"] for m in per_month.values()]
     print(f"\nBackfill of {len(months)} months: {backfill_s:,.1f} s for the command (services start included); "
           f"median per month {fmt(med(walls))} s (min {fmt(min(walls, default=None))}, "

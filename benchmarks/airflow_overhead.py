@@ -119,7 +119,8 @@ def fmt(value, digits: int = 1) -> str:
 
 
 UPSTREAM = {"ingest": "plan", "silver": "ingest", "secret_query": "silver", "quality": "secret_query",
-            "gold": "quality", "publish": "gold", "report": "publish", "dashboards": "publish"}
+            "gold.staging": "quality", "gold.facts": "gold.staging", "gold.intermediate": "gold.facts",
+            "gold.marts": "gold.intermediate", "publish": "gold.marts", "report": "publish", "dashboards": "publish"}
 
 
 def gaps(rows: list[dict], task: str) -> list[float]:
@@ -159,7 +160,7 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
 
 
 def report(rows: list[dict], backfill_s: float, months: list[str]) -> dict:
-    order = ["plan", "ingest", "silver", "secret_query", "quality", "gold", "publish", "report", "dashboards"]
+    order = ["plan", *UPSTREAM]
     per_task = {}
     for task in order:
         mine = [r for r in rows if r["task"] == task]

@@ -5,13 +5,13 @@ Ingests one month of departmental and utility deliveries (by default the month o
 params `start`/`end` widen it, `sources` narrows it), one mapped task per source so one bad department blocks
 no other; then builds silver with quarantine and accounting, asks the datasets kept at their source for derived
 flags (secret data is never copied), checks silver with Great Expectations, builds gold
-with dbt, publishes to the serving store (recording every share in the ledger), renders the monthly report and
+with dbt (one task per layer of the dbt project), publishes to the serving store (recording every share in the ledger), renders the monthly report and
 brings the dashboards' month filters up to the new month.
 `creditlake backfill --start YYYY-MM --end YYYY-MM` backfills any range of months through this DAG.
 
 每月处理各部门及水电气金融企业报送数据：按来源部门并行入湖（铜层），清洗校验（银层，隔离与核算）、
 涉密数据不出域核验（仅取回标志）、质量检查、
-dbt 构建金层、发布到服务库（共享记录写入账本）、生成月度报告、更新看板默认月份。任意月份区间可用 `creditlake backfill` 补跑。
+dbt 按分层构建金层、发布到服务库（共享记录写入账本）、生成月度报告、更新看板默认月份。任意月份区间可用 `creditlake backfill` 补跑。
 
 Every task calls one function of `creditlake.pipeline`; there is no business logic here.
 """
@@ -21,9 +21,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Asset, Param, dag, get_current_context, task, task_group
 from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference, SyncCallback
 
+from creditlake.dbt import LAYER_DOCS, LAYERS
 from creditlake.orchestration import (
     GOLD_ASSET, SERVING_ASSET, SILVER_ASSET, default_args, record_deadline_missed,
 )
@@ -97,12 +98,24 @@ def creditlake_monthly():
 
         return stage_quality(_window()[1], sources=get_current_context()["params"].get("sources"))
 
-    @task(outlets=[GOLD], doc_md="dbt build of staging, intermediate and marts; incremental marts recompute the "
-                                 "run's months and later ones. 金层构建（增量模型只重算本次月份及以后）。")
-    def gold(_quality) -> dict:
-        from creditlake.pipeline import stage_gold
+    def gold_layer(layer: str):
+        @task(task_id=layer, outlets=[GOLD] if layer == list(LAYERS)[-1] else [], doc_md=LAYER_DOCS[layer])
+        def build(_upstream) -> dict:
+            from creditlake.pipeline import stage_gold
 
-        return stage_gold(recompute_from=_window()[1][0])
+            return stage_gold(recompute_from=_window()[1][0], layer=layer)
+
+        return build
+
+    @task_group(tooltip="dbt build, one task per layer of the dbt project. 金层构建：按 dbt 分层逐个任务。")
+    def gold(_quality):
+        """dbt build, one task per layer of the dbt project (creditlake.dbt.LAYERS), each after the one before;
+        incremental marts recompute the run's months and later ones.
+        金层构建：按 dbt 分层逐个任务；增量模型只重算本次月份及以后。"""
+        built = _quality
+        for layer in LAYERS:
+            built = gold_layer(layer)(built)
+        return built
 
     @task(outlets=[SERVING], doc_md="Gold -> serving store, atomic swap. 发布到服务库。")
     def publish(_gold) -> dict:

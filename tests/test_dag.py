@@ -14,7 +14,10 @@ def test_dagbag_imports_without_errors(airflow_db):
     dag = bag.get_dag("creditlake_monthly")
     assert dag is not None and "creditlake" in dag.tags
     assert [t.task_id for t in dag.topological_sort()] == [
-        "plan", "ingest", "silver", "secret_query", "quality", "gold", "publish", "report", "dashboards"]
+        "plan", "ingest", "silver", "secret_query", "quality",
+        "gold.staging", "gold.facts", "gold.intermediate", "gold.marts",  # one task per layer of the dbt project
+        "publish", "report", "dashboards"]
+    assert [a.uri.rstrip("/") for a in dag.get_task("gold.marts").outlets] == ["creditlake://gold"]
     assert "Mapped" in type(dag.get_task("ingest")).__name__  # one task per source
     assert dag.doc_md and "月度" in dag.doc_md
     audit = bag.get_dag("creditlake_ledger_audit")

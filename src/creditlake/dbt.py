@@ -73,41 +73,103 @@ def seeds_loaded(settings: Settings) -> bool:
             and all((t / "_delta_log").is_dir() for t in tables))
 
 
+# The project's layers in build order: its folders, each reading only itself and the layers before it
+# (tests/test_dbt_layers.py checks that every node is built in exactly one layer and that no model reads a later
+# one). The monthly DAG builds each layer in its own Airflow task, so a failure stops at its layer, a retry
+# rebuilds that layer only, and the UI shows how far gold got. A test belongs to the layer of the last of its
+# parents (dbt's "buildable" indirect selection), so a test joining two layers runs once both are built.
+LAYERS: dict[str, tuple[str, ...]] = {
+    "staging": ("path:seeds", "path:models/staging"),        # seeds; views over silver and the reference tables
+    "facts": ("path:models/silver",),                        # the silver facts (fct_*), Delta tables
+    "intermediate": ("path:models/intermediate",),           # enterprise-months, signals, calendars
+    "marts": ("path:models/marts", "path:tests", "path:models/_exposures.yml"),  # gold marts, invariants
+}
+LAYER_DOCS = {
+    "staging": "Seeds (when changed) and the staging views over silver, with their tests. 种子表与暂存视图。",
+    "facts": "The silver facts (fct_*) as Delta tables, with their tests. 银层事实表。",
+    "intermediate": "Enterprise-months, activity signals and calendars, with their unit and data tests. 中间层。",
+    "marts": "The gold marts (activity index, indicators, lost contact, warnings, profiles) and the cross-mart "
+             "invariants; incremental marts recompute the run's months and later ones. 金层集市。",
+}
+
+
+def _invoke(settings: Settings, command: str, extra: list[str]) -> tuple[bool, DbtResult, str]:
+    """`dbt <command> <extra>` in this process: whether it succeeded, its result, and what failed in words."""
+    from dbt.cli.main import dbtRunner
+
+    clear_uncommitted(settings)
+    args = [
+        *command.split(),  # "build", or "docs generate"
+        "--project-dir", str(DBT_PROJECT),
+        "--profiles-dir", str(DBT_PROJECT),
+        "--target-path", str(settings.home / "dbt" / "target"),
+        "--log-path", str(settings.logs / "dbt"),
+        *extra,
+    ]
+    res = dbtRunner().invoke(args)
+    results = list(res.result or []) if hasattr(res.result, "__iter__") else []
+    failed = [r.node.unique_id for r in results if str(getattr(r, "status", "")) in ("error", "fail")]
+    detail = ", ".join(failed) or (str(res.exception) if res.exception else "see " + str(settings.logs / "dbt"))
+    return res.success, DbtResult(command, len(results), failed), detail
+
+
 def run_dbt(spark, settings: Settings, command: str = "build", extra: list[str] | None = None) -> DbtResult:
     """Run `dbt <command>` on the given (already configured) SparkSession; raise DbtError on failure.
 
     dbt-spark's session method calls SparkSession.builder.getOrCreate(), which returns `spark`:
     Delta, jars and the lake's catalog are already there.
     """
-    from dbt.cli.main import dbtRunner
-
     assert spark is not None  # the session must exist before dbt asks for it
-    clear_uncommitted(settings)
-    target = settings.home / "dbt" / "target"
-    args = [
-        *command.split(),  # "build", or "docs generate"
-        "--project-dir", str(DBT_PROJECT),
-        "--profiles-dir", str(DBT_PROJECT),
-        "--target-path", str(target),
-        "--log-path", str(settings.logs / "dbt"),
-        *(extra or []),
-    ]
+    extra = list(extra or [])
     # Seeds (reference tables from CSV files) are reloaded only when a seed file changed: each load rewrites a
     # Delta table, and every monthly run and backfill month would otherwise pay for it.
     # Everything else is selected by type, not by excluding seeds: an exclusion would also drop every test that
     # reads a seed (23 of them, one on a mart).
-    selective = any(a in ("--select", "-s", "--exclude", "--selector") for a in extra or [])
+    selective = any(a in ("--select", "-s", "--exclude", "--selector") for a in extra)
     skip_seeds = command == "build" and not selective and seeds_loaded(settings)
     if skip_seeds:
-        args += ["--select", *(f"resource_type:{t}" for t in BUILT_WITHOUT_SEEDS)]
+        extra += ["--select", *(f"resource_type:{t}" for t in BUILT_WITHOUT_SEEDS)]
     digest = seeds_digest()
-    res = dbtRunner().invoke(args)
-    results = list(res.result or []) if hasattr(res.result, "__iter__") else []
-    failed = [r.node.unique_id for r in results if str(getattr(r, "status", "")) in ("error", "fail")]
-    if not res.success:
-        detail = ", ".join(failed) or (str(res.exception) if res.exception else "see " + str(settings.logs / "dbt"))
+    ok, result, detail = _invoke(settings, command, extra)
+    if not ok:
         raise DbtError(f"dbt {command} failed: {detail}")
     if command == "build" and not skip_seeds and not selective:
         _seeds_marker(settings).write_text(digest + "\n")
-    log.info("dbt %s: %d nodes%s", command, len(results), " (seeds unchanged, not reloaded)" if skip_seeds else "")
-    return DbtResult(command, len(results), failed)
+    log.info("dbt %s: %d nodes%s", command, result.nodes, " (seeds unchanged, not reloaded)" if skip_seeds else "")
+    return result
+
+
+def layer_selection(layer: str, with_seeds: bool = True) -> list[str]:
+    """dbt's `--select` for one layer; without seeds, the seeds' tests still run (the seed tables are not rewritten)."""
+    if layer not in LAYERS:
+        raise ValueError(f"unknown dbt layer {layer!r}: one of {', '.join(LAYERS)}")
+    return [s if with_seeds or s != "path:seeds" else "resource_type:test,path:seeds" for s in LAYERS[layer]]
+
+
+def views_before(layer: str) -> list[str]:
+    """dbt's `--select` for the views of the layers before `layer` (empty for the first layer)."""
+    earlier = list(LAYERS)[:list(LAYERS).index(layer)]
+    return [f"{s},config.materialized:view" for name in earlier for s in LAYERS[name] if s.startswith("path:models")]
+
+
+def build_layer(spark, settings: Settings, layer: str, extra: list[str] | None = None) -> DbtResult:
+    """`dbt build` of one layer in this process, after creating again the earlier layers' views.
+
+    Tables are in the lake, and every process registers them; views live in the in-memory catalog of the process
+    that made them, so a layer's task first creates the views it reads (a few seconds: no data moves)."""
+    assert spark is not None
+    extra = list(extra or [])
+    if views := views_before(layer):
+        ok, _, detail = _invoke(settings, "run", [*extra, "--select", *views])
+        if not ok:
+            raise DbtError(f"dbt run of the views before layer {layer} failed: {detail}")
+    with_seeds = layer == "staging" and not seeds_loaded(settings)
+    digest = seeds_digest()
+    ok, result, detail = _invoke(settings, "build", [
+        *extra, "--select", *layer_selection(layer, with_seeds), "--indirect-selection", "buildable"])
+    if not ok:
+        raise DbtError(f"dbt build of layer {layer} failed: {detail}")
+    if with_seeds:
+        _seeds_marker(settings).write_text(digest + "\n")
+    log.info("dbt build of layer %s: %d nodes%s", layer, result.nodes, "" if with_seeds else " (seeds not reloaded)")
+    return result

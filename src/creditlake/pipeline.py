@@ -62,7 +62,7 @@ def timed_stage(fn):
                      f" (Spark start {spark_start:.1f} s)" if spark_start is not None else "")
             record = {"stage": fn.__name__, "started": started_at.isoformat(), "seconds": round(seconds, 3),
                       "spark_start_s": None if spark_start is None else round(spark_start, 3), "ok": ok,
-                      "pid": os.getpid(), "sources": bound.get("sources"),
+                      "pid": os.getpid(), "sources": bound.get("sources"), "layer": bound.get("layer"),
                       "dag_run_id": os.environ.get("AIRFLOW_CTX_DAG_RUN_ID"),
                       "task_id": os.environ.get("AIRFLOW_CTX_TASK_ID")}
             settings.logs.mkdir(parents=True, exist_ok=True)
@@ -157,19 +157,22 @@ def stage_quality(periods: list[str], settings: Settings | None = None,
 
 
 @timed_stage
-def stage_gold(settings: Settings | None = None, recompute_from: str | None = None) -> dict:
-    """dbt build: staging, intermediate and marts on Delta, with every model's tests.
+def stage_gold(settings: Settings | None = None, recompute_from: str | None = None, layer: str | None = None) -> dict:
+    """dbt build: seeds, staging, silver facts, intermediate and marts on Delta, with every model's tests; or only
+    one `layer` of creditlake.dbt.LAYERS (the monthly DAG's gold tasks), after the views it reads.
 
     `recompute_from` (YYYY-MM, the run's first month): incremental gold models recompute that month and every
     later one and keep the earlier months (dbt macro incremental_from); None rebuilds every month."""
     import json
 
-    from creditlake.dbt import run_dbt
+    from creditlake.dbt import build_layer, run_dbt
     from creditlake.spark import get_spark
 
     settings = settings or get_settings()
     extra = ["--vars", json.dumps({"recompute_from": recompute_from})] if recompute_from else []
-    return asdict(run_dbt(get_spark(settings), settings, "build", extra))
+    spark = get_spark(settings)
+    result = run_dbt(spark, settings, "build", extra) if layer is None else build_layer(spark, settings, layer, extra)
+    return asdict(result)
 
 
 @timed_stage

@@ -5,7 +5,7 @@
 -- law's extra days counts as compliant, but is shown apart); median_days in the unit of the limit (working or
 -- calendar days; an undone action's days run to the lake's horizon).
 with actions as (
-    select * from {{ ref('int_administrative_actions') }}
+    select * from {{ ref('mart_administrative_actions') }}
     where status <> '办理中'
 )
 

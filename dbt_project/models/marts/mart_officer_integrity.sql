@@ -4,7 +4,7 @@
 -- or two can fall to any desk by chance; an officer behind a cluster's registrations is a pattern). officer_code
 -- is what the serving store shows: a hash of the pseudonym, so it joins no other pseudonymised column.
 with actions as (
-    select * from {{ ref('int_administrative_actions') }}
+    select * from {{ ref('mart_administrative_actions') }}
     where officer_pseudonym is not null and status <> '办理中'  -- judged: done, or undone past the limit
 ),
 

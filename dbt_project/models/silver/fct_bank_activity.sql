@@ -7,6 +7,6 @@ select
     cast(sum(activity.outflow_cny) as double) as outflow_cny,
     cast(sum(activity.counterparties) as bigint) as counterparties
 from {{ ref('stg_bank__monthly_activity') }} as activity
-inner join {{ ref('int_utility_accounts') }} as accounts
+inner join {{ ref('stg_utilities__accounts') }} as accounts
     on accounts.account_id = activity.account_id and accounts.utility = 'bank'
 group by accounts.enterprise_id, activity.month

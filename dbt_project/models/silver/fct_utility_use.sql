@@ -8,14 +8,14 @@ with power as (
 water as (
     select accounts.enterprise_id, readings.month, 'water' as utility, readings.m3 as quantity, 'm3' as unit
     from {{ ref('stg_water__consumption') }} as readings
-    inner join {{ ref('int_utility_accounts') }} as accounts
+    inner join {{ ref('stg_utilities__accounts') }} as accounts
         on accounts.account_id = readings.account_id and accounts.utility = 'water'
 ),
 
 gas as (
     select accounts.enterprise_id, readings.month, 'gas' as utility, readings.m3 as quantity, 'm3' as unit
     from {{ ref('stg_gas__consumption') }} as readings
-    inner join {{ ref('int_utility_accounts') }} as accounts
+    inner join {{ ref('stg_utilities__accounts') }} as accounts
         on accounts.account_id = readings.account_id and accounts.utility = 'gas'
 ),
 

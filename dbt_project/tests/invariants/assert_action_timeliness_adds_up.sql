@@ -6,7 +6,7 @@ with mart_total as (
 ),
 
 action_total as (
-    select count(*) as n from {{ ref('int_administrative_actions') }} where unit is not null and status <> '办理中'
+    select count(*) as n from {{ ref('mart_administrative_actions') }} where unit is not null and status <> '办理中'
 )
 
 select 'total' as what, mart_total.n as got, action_total.n as expected

@@ -4,9 +4,9 @@
 Ingests one month of departmental and utility deliveries (by default the month of the run's data interval;
 params `start`/`end` widen it, `sources` narrows it), one mapped task per source so one bad department blocks
 no other; then builds silver with quarantine and accounting, asks the datasets kept at their source for derived
-flags (secret data is never copied), checks silver with Great Expectations, builds gold
-with dbt (one task per layer of the dbt project), publishes to the serving store (recording every share in the ledger), renders the monthly report and
-brings the dashboards' month filters up to the new month.
+flags (secret data is never copied), checks silver with Great Expectations, builds gold with dbt (one task per
+layer of the dbt project: staging, facts, intermediate, marts), publishes to the serving store (recording every
+share in the ledger), renders the monthly report and brings the dashboards' month filters up to the new month.
 `creditlake backfill --start YYYY-MM --end YYYY-MM` backfills any range of months through this DAG.
 
 每月处理各部门及水电气金融企业报送数据：按来源部门并行入湖（铜层），清洗校验（银层，隔离与核算）、

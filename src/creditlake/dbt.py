@@ -87,7 +87,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
 }
 LAYER_DOCS = {
     "staging": "Seeds (when changed) and the staging views over silver, with their tests. 种子表与暂存视图。",
-    "facts": "The silver facts (fct_*) as Delta tables, with their tests. 银层事实表。",
+    "facts": "The silver facts (fct_*) as Delta tables, from the staging views. 银层事实表。",
     "intermediate": "Enterprise-months, activity signals and calendars, with their unit and data tests. 中间层。",
     "marts": "The gold marts (activity index, indicators, lost contact, warnings, profiles) and the cross-mart "
              "invariants; incremental marts recompute the run's months and later ones. 金层集市。",

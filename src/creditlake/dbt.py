@@ -10,9 +10,6 @@ from creditlake.settings import REPO_ROOT, Settings
 
 log = logging.getLogger(__name__)
 DBT_PROJECT = REPO_ROOT / "dbt_project"
-# What `dbt build` builds besides seeds; selected by type when the seeds are already loaded (seeds_loaded).
-BUILT_WITHOUT_SEEDS = ("model", "test", "unit_test", "snapshot", "exposure")
-
 
 class DbtError(RuntimeError):
     """dbt build failed; the message names the failed nodes."""
@@ -94,10 +91,17 @@ LAYER_DOCS = {
 }
 
 
-def _invoke(settings: Settings, command: str, extra: list[str]) -> tuple[bool, DbtResult, str]:
-    """`dbt <command> <extra>` in this process: whether it succeeded, its result, and what failed in words."""
+def run_dbt(spark, settings: Settings, command: str = "build", extra: list[str] | None = None,
+            what: str | None = None) -> DbtResult:
+    """Run `dbt <command>` on the given (already configured) SparkSession; raise DbtError, naming `what` (default:
+    the command) and the failed nodes, on failure.
+
+    dbt-spark's session method calls SparkSession.builder.getOrCreate(), which returns `spark`:
+    Delta, jars and the lake's catalog are already there.
+    """
     from dbt.cli.main import dbtRunner
 
+    assert spark is not None  # the session must exist before dbt asks for it
     clear_uncommitted(settings)
     args = [
         *command.split(),  # "build", or "docs generate"
@@ -105,39 +109,15 @@ def _invoke(settings: Settings, command: str, extra: list[str]) -> tuple[bool, D
         "--profiles-dir", str(DBT_PROJECT),
         "--target-path", str(settings.home / "dbt" / "target"),
         "--log-path", str(settings.logs / "dbt"),
-        *extra,
+        *(extra or []),
     ]
     res = dbtRunner().invoke(args)
     results = list(res.result or []) if hasattr(res.result, "__iter__") else []
     failed = [r.node.unique_id for r in results if str(getattr(r, "status", "")) in ("error", "fail")]
-    detail = ", ".join(failed) or (str(res.exception) if res.exception else "see " + str(settings.logs / "dbt"))
-    return res.success, DbtResult(command, len(results), failed), detail
-
-
-def run_dbt(spark, settings: Settings, command: str = "build", extra: list[str] | None = None) -> DbtResult:
-    """Run `dbt <command>` on the given (already configured) SparkSession; raise DbtError on failure.
-
-    dbt-spark's session method calls SparkSession.builder.getOrCreate(), which returns `spark`:
-    Delta, jars and the lake's catalog are already there.
-    """
-    assert spark is not None  # the session must exist before dbt asks for it
-    extra = list(extra or [])
-    # Seeds (reference tables from CSV files) are reloaded only when a seed file changed: each load rewrites a
-    # Delta table, and every monthly run and backfill month would otherwise pay for it.
-    # Everything else is selected by type, not by excluding seeds: an exclusion would also drop every test that
-    # reads a seed (23 of them, one on a mart).
-    selective = any(a in ("--select", "-s", "--exclude", "--selector") for a in extra)
-    skip_seeds = command == "build" and not selective and seeds_loaded(settings)
-    if skip_seeds:
-        extra += ["--select", *(f"resource_type:{t}" for t in BUILT_WITHOUT_SEEDS)]
-    digest = seeds_digest()
-    ok, result, detail = _invoke(settings, command, extra)
-    if not ok:
-        raise DbtError(f"dbt {command} failed: {detail}")
-    if command == "build" and not skip_seeds and not selective:
-        _seeds_marker(settings).write_text(digest + "\n")
-    log.info("dbt %s: %d nodes%s", command, result.nodes, " (seeds unchanged, not reloaded)" if skip_seeds else "")
-    return result
+    if not res.success:
+        detail = ", ".join(failed) or (str(res.exception) if res.exception else "see " + str(settings.logs / "dbt"))
+        raise DbtError(f"dbt {what or command} failed: {detail}")
+    return DbtResult(command, len(results), failed)
 
 
 def layer_selection(layer: str, with_seeds: bool = True) -> list[str]:
@@ -153,27 +133,37 @@ def views_before(layer: str) -> list[str]:
     return [f"{s},config.materialized:view" for name in earlier for s in LAYERS[name] if s.startswith("path:models")]
 
 
-def build_layer(spark, settings: Settings, layer: str, extra: list[str] | None = None) -> DbtResult:
-    """`dbt build` of one layer in this process, after creating again the earlier layers' views.
+def build_layers(spark, settings: Settings, layers: list[str] | None = None,
+                 extra: list[str] | None = None) -> DbtResult:
+    """One `dbt build` of consecutive layers (default: all, the whole project) in this process, after creating
+    again the views of the layers before them.
 
     Tables are in the lake, and every process registers them; views live in the in-memory catalog of the process
-    that made them, so a layer's task first creates the views it reads (a few seconds: no data moves)."""
-    assert spark is not None
+    that made them, so a task that starts at a later layer first creates the views it reads (a few seconds: no
+    data moves). Seeds (reference tables from CSV files) are reloaded only when a seed file changed: each load
+    rewrites a Delta table, and every monthly run and backfill month would otherwise pay for it."""
+    names = list(LAYERS)
+    layers = layers or names
+    start = names.index(layers[0]) if layers[0] in names else -1
+    if start < 0 or layers != names[start:start + len(layers)]:
+        raise ValueError(f"dbt layers must be consecutive ones of {', '.join(names)}, in that order: "
+                         f"got {', '.join(layers)}")
     extra = list(extra or [])
-    if views := views_before(layer):
+    label = "layer " + layers[0] if len(layers) == 1 else "layers " + "..".join((layers[0], layers[-1]))
+    if views := views_before(layers[0]):
         started = time.monotonic()
-        ok, created, detail = _invoke(settings, "run", [*extra, "--select", *views])
-        if not ok:
-            raise DbtError(f"dbt run of the views before layer {layer} failed: {detail}")
-        log.info("layer %s: %d views of the layers before it created in %.1f s", layer, created.nodes,
+        created = run_dbt(spark, settings, "run", [*extra, "--select", *views],
+                          what=f"run of the views before {label}")
+        log.info("%s: %d views of the layers before created in %.1f s", label, created.nodes,
                  time.monotonic() - started)
-    with_seeds = layer == "staging" and not seeds_loaded(settings)
+    seeds_unchanged = "staging" in layers and seeds_loaded(settings)
+    with_seeds = "staging" in layers and not seeds_unchanged
     digest = seeds_digest()
-    ok, result, detail = _invoke(settings, "build", [
-        *extra, "--select", *layer_selection(layer, with_seeds), "--indirect-selection", "buildable"])
-    if not ok:
-        raise DbtError(f"dbt build of layer {layer} failed: {detail}")
+    selection = [s for layer in layers for s in layer_selection(layer, with_seeds)]
+    result = run_dbt(spark, settings, "build", [*extra, "--select", *selection, "--indirect-selection", "buildable"],
+                     what=f"build of {label}")
     if with_seeds:
         _seeds_marker(settings).write_text(digest + "\n")
-    log.info("dbt build of layer %s: %d nodes%s", layer, result.nodes, "" if with_seeds else " (seeds not reloaded)")
+    log.info("dbt build of %s: %d nodes%s", label, result.nodes,
+             " (seeds unchanged, not reloaded)" if seeds_unchanged else "")
     return result

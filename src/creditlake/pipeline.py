@@ -165,14 +165,12 @@ def stage_gold(settings: Settings | None = None, recompute_from: str | None = No
     later one and keep the earlier months (dbt macro incremental_from); None rebuilds every month."""
     import json
 
-    from creditlake.dbt import build_layer, run_dbt
+    from creditlake.dbt import build_layers
     from creditlake.spark import get_spark
 
     settings = settings or get_settings()
     extra = ["--vars", json.dumps({"recompute_from": recompute_from})] if recompute_from else []
-    spark = get_spark(settings)
-    result = run_dbt(spark, settings, "build", extra) if layer is None else build_layer(spark, settings, layer, extra)
-    return asdict(result)
+    return asdict(build_layers(get_spark(settings), settings, [layer] if layer else None, extra))
 
 
 @timed_stage

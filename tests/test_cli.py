@@ -10,7 +10,8 @@ COMMANDS = [[], ["generate"], ["ingest"], ["run"], ["accounting"], ["report"], [
             ["ledger"], ["ledger", "verify"], ["ledger", "prove"], ["ledger", "checkpoint"], ["ledger", "show"],
             ["lost-contact"], ["profile"], ["restricted"], ["secret-query"], ["dbt-docs"],
             ["backfill"], ["airflow"], ["airflow", "start"], ["airflow", "stop"],
-            ["cluster"], ["cluster", "start"], ["cluster", "status"], ["cluster", "stop"]]
+            ["cluster"], ["cluster", "start"], ["cluster", "status"], ["cluster", "stop"],
+            ["quarantine"], ["quarantine", "release"]]
 
 
 def _cli(*args, **kw):

@@ -30,6 +30,8 @@ app.add_typer(airflow_app, name="airflow")
 cluster_app = typer.Typer(help="Run a Spark standalone cluster (master + workers from the pyspark wheel) on 127.0.0.1.",
                           no_args_is_help=True)
 app.add_typer(cluster_app, name="cluster")
+quarantine_app = typer.Typer(help="List rejected deliveries and quarantined rows; release a re-sent delivery.")
+app.add_typer(quarantine_app, name="quarantine")
 
 
 def _register_subcommands() -> None:
@@ -235,6 +237,81 @@ def accounting(
         table.add_row(r["delivery"], r["status"], str(r["declared"]), str(r["landed"]), str(r["loaded"]),
                       str(r["quarantined"]), str(r["duplicates"]), by_rule)
     out.print(table)
+
+
+@quarantine_app.callback(invoke_without_command=True)
+def quarantine(
+    ctx: typer.Context,
+    period: Annotated[Optional[str], typer.Option(help="Only this month, YYYY-MM.", metavar="YYYY-MM")] = None,
+    source: Annotated[Optional[str], typer.Option(help="Only this source.")] = None,
+    dataset: Annotated[Optional[str], typer.Option(help="Only this dataset (its code).")] = None,
+    rows: Annotated[int, typer.Option(min=0, help="How many quarantined rows to show.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print {deliveries, rows_total, rows} as JSON.")] = False,
+) -> None:
+    """List rejected deliveries (reason, files, checksums, pseudonymised rows kept) and quarantined rows (file,
+    row, rule, column, value; values cut to 80 characters, personal values as pseudonyms)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from creditlake.ingest.quarantine import RULE_LABELS, quarantined_rows, rejected_deliveries
+    from creditlake.spark import get_spark
+
+    settings = get_settings()
+    spark = get_spark(settings)
+    deliveries = rejected_deliveries(spark, settings, period, source, dataset)
+    total, listed = quarantined_rows(spark, settings, period, source, dataset, limit=rows)
+    if as_json:
+        print(json.dumps({"deliveries": deliveries, "rows_total": total, "rows": listed}, ensure_ascii=False,
+                         default=str, indent=1))
+        return
+    if deliveries:
+        table = Table(title=f"拒收的交付（{len(deliveries)} 批）")
+        for col in ("交付", "原因", "文件（字节，SHA-256）", "保留行（已假名化）"):
+            table.add_column(col)
+        for d in deliveries:
+            files = "\n".join(f"{f['name']}（{f['bytes']:,}，{f['sha256'][:12]}…）" for f in d["files"]) or "—"
+            table.add_row(d["delivery"], d["reason"], files, str(d["rows_kept"] or 0))
+        out.print(table)
+        out.print("部门重新报送后：creditlake quarantine release 来源/数据集/YYYY-MM")
+    else:
+        out.print("没有拒收的交付。")
+    if listed:
+        table = Table(title=f"隔离的行（共 {total:,} 行，显示前 {len(listed)} 行）")
+        for col in ("文件", "行", "规则", "列", "值"):
+            table.add_column(col)
+        for r in listed:
+            table.add_row(r["file"], str(r["row_number"]), RULE_LABELS.get(r["rule"], r["rule"]), r["column"] or "",
+                          "空" if r["value"] is None else r["value"])
+        out.print(table)
+    elif total:
+        out.print(f"共 {total:,} 行被隔离（--rows 指定显示行数）。")
+    else:
+        out.print("没有隔离的行。")
+
+
+@quarantine_app.command("release")
+def quarantine_release(
+    delivery: Annotated[str, typer.Argument(help="The delivery: source/dataset/YYYY-MM.")],
+    landing: Annotated[Optional[Path], typer.Option(
+        help="Landing zone root (default: the one the delivery was rejected from).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the ingest results as JSON.")] = False,
+) -> None:
+    """Re-ingest a rejected delivery once the department has re-sent it: checked again, then bronze and silver
+    (the whole month's silver when it is the enterprise register), and its quarantine record removed."""
+    from creditlake.pipeline import release_delivery
+
+    done = _timed(f"release {delivery}")
+    result = release_delivery(delivery, landing)
+    loaded = sum(r["loaded"] for r in result["silver"] if r["delivery"] == delivery)
+    quarantined = sum(r["quarantined"] for r in result["silver"] if r["delivery"] == delivery)
+    done(f"{loaded} 行入湖，{quarantined} 行隔离")
+    if as_json:
+        out.print_json(data=result)
+        return
+    statuses = {r["status"] for r in result["bronze"]}
+    if statuses == {"skipped"}:
+        out.print(f"{delivery} 早已入湖（同一文件），无需放行。")
+    else:
+        out.print(f"{delivery} 已放行：{loaded} 行入湖，{quarantined} 行隔离；下一次月度运行（或 creditlake run）更新指标。")
 
 
 @app.command()

@@ -112,6 +112,44 @@ def stage_silver(periods: list[str], sources: list[str] | None = None, settings:
     return [asdict(r) for r in results]
 
 
+def release_delivery(delivery: str, landing: Path | None = None, settings: Settings | None = None) -> dict:
+    """Re-ingest a rejected delivery once its department has re-sent it: check the landing folder against the
+    contract again, then land it in bronze and silver (which drops its quarantine folder) and account for it.
+
+    `delivery` is "source/dataset/YYYY-MM"; `landing` the landing zone's root (default: where it was rejected
+    from). A delivery still breaking the contract raises ValueError with the reason; nothing is written."""
+    from creditlake.ingest.landing import Delivery, DeliveryRejected, check_delivery
+    from creditlake.ingest.quarantine import read_record
+
+    settings = settings or get_settings()
+    parts = delivery.strip("/").split("/")
+    if len(parts) != 3:
+        raise ValueError(f"交付应写作 来源/数据集/YYYY-MM，而不是 {delivery!r}")
+    source, code, period = parts
+    dataset = default_catalogue().dataset(source, code)
+    month_range(period, period)
+    record = read_record(settings, source, code, period)
+    if landing is None:
+        if record is None:
+            raise ValueError(f"{delivery} 不在隔离区（没有被拒收的记录）；请用 --landing 指明落地区")
+        landing = Path(record["landing"]).parents[2]
+    folder = Path(landing) / source / code / period
+    if not folder.is_dir():
+        raise FileNotFoundError(f"落地区没有 {folder}：部门尚未重新报送")
+    try:
+        check_delivery(Delivery(source, code, period, folder), dataset)
+    except DeliveryRejected as exc:
+        raise ValueError(f"{delivery} 仍不符合落地契约，未放行：{exc}") from None
+    from creditlake.conform.silver import ENTERPRISE_SPINE
+
+    name = f"{source}/{code}"
+    bronze = stage_ingest(Path(landing), [period], settings=settings, datasets=[name])
+    # The spine released: the month's rows of every dataset that links to it are checked against it again.
+    silver = stage_silver([period], settings=settings,
+                          datasets=None if (source, code) == ENTERPRISE_SPINE else [name])
+    return {"delivery": delivery, "was_rejected": record is not None, "bronze": bronze, "silver": silver}
+
+
 @timed_stage
 def stage_secret_queries(periods: list[str], settings: Settings | None = None, sources: list[str] | None = None,
                          purpose: str | None = None) -> list[dict]:

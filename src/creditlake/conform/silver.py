@@ -53,6 +53,20 @@ def quarantine_rows(checked):
     )
 
 
+def quarantine_examples(quarantine, n: int = 3):
+    """Pure: per period, the first `n` quarantined rows as one-line messages, "file: row N: rule (column = value)",
+    the value cut to VALUE_LIMIT characters (it is a pseudonym for a personal column, null for a secret one)."""
+    from pyspark.sql import functions as F
+
+    from creditlake.ingest.quarantine import shortened
+
+    line = F.format_string("%s: row %d: %s (%s = %s)", "file", "row_number", "rule", "column",
+                           shortened(F.col("value")))
+    return quarantine.groupBy("period").agg(
+        F.slice(F.transform(F.array_sort(F.collect_list(F.struct("row_number", line.alias("line")))),
+                            lambda x: x["line"]), 1, n).alias("examples"))
+
+
 def silver_rows(checked, dataset):
     """Pure: the good rows, typed, with their lineage."""
     from pyspark.sql import functions as F
@@ -101,10 +115,8 @@ def build_silver(spark, settings: Settings, catalogue: Catalogue, periods: list[
                       {"source": source.code, "dataset": dataset.code, "period": done}, settings=settings)
         examples: dict[str, list[str]] = {}
         if any(k is not None for c in counts.values() for k in c):
-            first = quarantine_rows(checked).orderBy("period", "row_number").groupBy("period").agg(
-                F.slice(F.collect_list(F.format_string("%s: row %d: %s (%s = %s)", "file", "row_number", "rule",
-                                                       "column", "value")), 1, 3).alias("examples"))
-            examples = {r["period"]: list(r["examples"]) for r in first.collect()}
+            examples = {r["period"]: list(r["examples"])
+                        for r in quarantine_examples(quarantine_rows(checked)).collect()}
         checked.unpersist()
         for period in done:
             c = counts[period]

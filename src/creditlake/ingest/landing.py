@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from creditlake.catalogue import Catalogue, Dataset
+from creditlake.ingest.quarantine import shorten
 from creditlake.periods import parse_period
 
 MANIFEST = "_manifest.json"
@@ -75,7 +76,7 @@ def check_delivery(delivery: Delivery, dataset: Dataset) -> CheckedDelivery:
         entry = manifest["files"][0]
         name, declared, digest = entry["name"], int(entry["rows"]), entry["sha256"]
     except (ValueError, KeyError, IndexError, TypeError) as exc:
-        raise DeliveryRejected(f"{manifest_path}: malformed manifest ({_one_line(str(exc))})") from None
+        raise DeliveryRejected(f"{manifest_path}: malformed manifest ({shorten(_one_line(str(exc)))})") from None
     path = delivery.folder / name
     if not path.exists():
         raise DeliveryRejected(f"{path}: file named in the manifest is missing")

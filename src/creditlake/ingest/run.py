@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from functools import reduce
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -19,6 +18,7 @@ from creditlake.ingest.bronze import (
     with_secrets_derived,
 )
 from creditlake.ingest.landing import MANIFEST, Delivery, DeliveryRejected, check_delivery, find_deliveries
+from creditlake.ingest.quarantine import forget_rejected, keep_rejected
 from creditlake.lake import read_table, replace_slice
 from creditlake.pseudonymise import load_key
 from creditlake.settings import Settings
@@ -60,25 +60,6 @@ def _record(spark, settings: Settings, source: str, dataset: str, entries: list[
     replace_slice(spark.createDataFrame(rows, LOG_SCHEMA), "ops", DELIVERIES,
                   {"source": source, "dataset": dataset, "period": sorted({e["period"] for e in entries})},
                   settings=settings)
-
-
-def _quarantine_files(settings: Settings, d: Delivery, reason: str, dataset: Dataset) -> Path:
-    """Copy the rejected delivery, untouched, to the quarantine folder with its reason (landing is never changed).
-
-    A dataset with secret columns is not copied (its values may not leave the landing zone in the clear): only
-    its manifest and the reason, which names the file left in the landing zone."""
-    target = settings.home / "quarantine" / "deliveries" / d.source / d.dataset / d.period
-    if target.exists():
-        shutil.rmtree(target)
-    if dataset.secret_columns:
-        target.mkdir(parents=True)
-        if (d.folder / MANIFEST).is_file():
-            shutil.copy2(d.folder / MANIFEST, target / MANIFEST)
-        reason += (f"\nNot copied: {d.source}/{d.dataset} has secret columns; the delivery stays in {d.folder}.")
-    else:
-        shutil.copytree(d.folder, target)
-    (target / "_rejected.txt").write_text(reason + "\n", encoding="utf-8")
-    return target
 
 
 HELD = ("held at source: {name} stays with the department (residency: at_source); the lake neither reads nor "
@@ -133,7 +114,7 @@ def ingest_bronze(spark, settings: Settings, catalogue: Catalogue, landing: Path
             except DeliveryRejected as exc:
                 reason = str(exc)
                 log.error("rejected delivery %s: %s", d.key, reason)
-                _quarantine_files(settings, d, reason, dataset)
+                keep_rejected(settings, d, dataset, reason, key)
                 declared, landed = _rejected_counts(d.folder)
                 entries.append({"period": d.period, "delivery_id": None, "file": d.key, "declared": declared,
                                 "landed": landed, "status": "rejected", "reason": reason})
@@ -158,6 +139,9 @@ def ingest_bronze(spark, settings: Settings, catalogue: Catalogue, landing: Path
             replace_slice(reduce(lambda a, b: a.unionByName(b), frames), "bronze", table_name(source, code),
                           {"_period": new_periods}, partition_by=["_period"], settings=settings)
         _record(spark, settings, source, code, entries)
+        for e in entries:  # after the log's commit: a run killed before it rejects (and keeps) the same again
+            if e["status"] == "loaded":
+                forget_rejected(settings, source, code, e["period"])
         log.info("bronze %s/%s: %d deliveries loaded", source, code, len(frames))
     return results
 

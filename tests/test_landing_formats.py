@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from creditlake.catalogue import Dataset, load_catalogue
-from creditlake.ingest.bronze import read_delivery, spark_reads_csv
-from creditlake.ingest.landing import READERS, Delivery, DeliveryRejected, cell_text, check_delivery
+from creditlake.ingest.bronze import read_deliveries
+from creditlake.ingest.landing import READERS, Delivery, DeliveryRejected, cell_text, check_delivery, one_line_ending
 
 COLUMNS = ["uscc", "name", "amount", "note"]
 
@@ -20,18 +20,19 @@ def _dataset(fmt: str = "csv", encoding: str = "utf-8") -> Dataset:
                    unique=["uscc"], columns=[{"name": c, "type": "string"} for c in COLUMNS])
 
 
-def _deliver(tmp_path: Path, name: str, data: bytes, rows: int, sha256: str | None = None) -> Delivery:
-    folder = tmp_path / "src" / "things" / "2024-03"
+def _deliver(tmp_path: Path, name: str, data: bytes, rows: int, sha256: str | None = None,
+             period: str = "2024-03") -> Delivery:
+    folder = tmp_path / "src" / "things" / period
     folder.mkdir(parents=True)
     (folder / name).write_bytes(data)
     manifest = {"files": [{"name": name, "rows": rows, "sha256": sha256 or hashlib.sha256(data).hexdigest()}]}
     (folder / "_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    return Delivery("src", "things", "2024-03", folder)
+    return Delivery("src", "things", period, folder)
 
 
 def _read(spark, delivery: Delivery, dataset: Dataset) -> list[tuple]:
     checked = check_delivery(delivery, dataset)
-    df = read_delivery(spark, checked, dataset)
+    df = read_deliveries(spark, [checked], dataset).drop("_period")
     assert df.columns == [*COLUMNS, "_row_number"]
     got = [tuple(r) for r in df.orderBy("_row_number").collect()]
     assert checked.landed_rows == len(got)
@@ -68,13 +69,13 @@ CSV_ROWS = [
 @pytest.mark.parametrize("encoding, bom, newline, by_spark", [
     ("utf-8", False, "\n", True),
     ("utf-8", True, "\r\n", False),    # CRLF rows around a quoted LF: read here, not by Spark
-    ("gb18030", False, "\n", False),   # Spark 4 CSV takes no GB18030: read here
+    ("gb18030", False, "\n", True),    # Spark's CSV reader, with spark.sql.legacy.javaCharsets
     ("gb18030", False, "\r\n", False),
 ])
 def test_csv_reads_back_exact_strings_and_row_numbers(spark, tmp_path, encoding, bom, newline, by_spark):
     text = CSV_TEXT.replace("\n", newline).replace(f'和{newline}换行', '和\n换行')
     data = (b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding)
-    assert spark_reads_csv(data, encoding) is by_spark
+    assert one_line_ending(data) is by_spark
     delivery = _deliver(tmp_path, "things.csv", data, rows=3)
     assert _read(spark, delivery, _dataset("csv", encoding)) == CSV_ROWS
 
@@ -82,7 +83,7 @@ def test_csv_reads_back_exact_strings_and_row_numbers(spark, tmp_path, encoding,
 def test_csv_crlf_bom_file_is_read_by_spark(spark, tmp_path):
     text = "\ufeffuscc,name,amount,note\r\nA1,名称,1,\r\n\r\nA2,\"x\r\ny\",2,z\r\n"
     data = text.encode("utf-8")
-    assert spark_reads_csv(data, "utf-8")
+    assert one_line_ending(data)
     rows = _read(spark, _deliver(tmp_path, "t.csv", data, rows=2), _dataset())
     assert rows == [("A1", "名称", "1", None, 1), ("A2", "x\ny", "2", "z", 2)]  # blank line skipped
 
@@ -94,8 +95,29 @@ def test_real_gb18030_dataset_reads_chinese(spark, tmp_path):
     row = ["91520100MA6DL1XQ2T", "2024-03", "个人所得税（扣缴）", "", "0.00", "2024-04-15", "true", "false"]
     data = (",".join(names) + "\n" + ",".join(row) + "\n").encode("gb18030")
     checked = check_delivery(_deliver(tmp_path, "f.csv", data, rows=1), filings)
-    got = read_delivery(spark, checked, filings).collect()
+    got = read_deliveries(spark, [checked], filings).drop("_period").collect()
     assert [tuple(r) for r in got] == [(*[v or None for v in row], 1)]
+
+
+def test_many_deliveries_in_one_read_keep_their_period_layout_and_row_numbers(spark, tmp_path):
+    """One read per dataset: each file's own header order, its own row numbers, its period; GB18030 alike."""
+    layouts = {
+        "2024-01": ("uscc,name,amount,note\n", ["A1,甲,1,x\n", "A2,乙,2,\"多\n行\"\n"]),
+        "2024-02": ("note,uscc,extra,name,amount\n", ["y,B1,e,丙,3\n", "\n", "z,B2,,丁,4\n", "w,B3,,戊,5\n"]),
+        "2024-03": ("uscc,name,amount,note\r\n", ["C1,己,6,v\r\n"]),
+    }
+    checked = []
+    for period, (header, lines) in layouts.items():
+        data = (header + "".join(lines)).encode("gb18030")
+        rows = sum(1 for line in lines if line.strip())
+        checked.append(check_delivery(_deliver(tmp_path, "t.csv", data, rows=rows, period=period),
+                                      _dataset("csv", "gb18030")))
+    got = sorted(tuple(r) for r in read_deliveries(spark, checked, _dataset("csv", "gb18030")).collect())
+    assert got == [
+        ("A1", "甲", "1", "x", "2024-01", 1), ("A2", "乙", "2", "多\n行", "2024-01", 2),
+        ("B1", "丙", "3", "y", "2024-02", 1), ("B2", "丁", "4", "z", "2024-02", 2), ("B3", "戊", "5", "w", "2024-02", 3),
+        ("C1", "己", "6", "v", "2024-03", 1),
+    ]
 
 
 def test_gb18030_file_declared_utf8_is_rejected_naming_the_line(tmp_path):
@@ -174,6 +196,27 @@ def test_jsonl_reads_back_raw_strings_and_line_numbers(spark, tmp_path):
         ("A2", None, "7", "false", 3),
         ("A3", "", "-1.5e3", None, 4),
     ]
+
+
+def test_jsonl_files_split_into_blocks_keep_their_line_numbers(spark, tmp_path):
+    """Spark splits a large JSON Lines file into blocks read in parallel: row numbers stay each line's number."""
+    checked, expected = [], []
+    for period, n in (("2024-01", 700), ("2024-02", 300)):
+        lines = []
+        for i in range(1, n + 1):
+            lines.append(json.dumps({"uscc": f"{period}-{i}", "name": "n", "amount": 1.50, "note": None}))
+            if i % 97 == 0:
+                lines += ["", "  "]  # blank lines are no rows but count as lines
+        data = ("\n".join(lines) + "\n").encode()
+        checked.append(check_delivery(_deliver(tmp_path, "t.jsonl", data, rows=n, period=period), _dataset("jsonl")))
+        expected += [(json.loads(line)["uscc"], number) for number, line in enumerate(lines, 1) if line.strip()]
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "4096")
+    try:
+        got = read_deliveries(spark, checked, _dataset("jsonl")).select("uscc", "amount", "_row_number").collect()
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    assert sorted((r.uscc, r._row_number) for r in got) == sorted(expected)
+    assert {r.amount for r in got} == {"1.5"}  # json.dumps writes 1.5; the text as written
 
 
 @pytest.mark.parametrize("bad, expected", [

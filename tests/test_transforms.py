@@ -162,10 +162,10 @@ def test_personal_flags_are_derived_from_the_clear_value_before_the_pseudonym(sp
         ("d", None, " "), ("e", "52010219500101001X", "23800001111"),
     ]
     df = spark.createDataFrame(rows, "uscc string, legal_rep_id_no string, contact_phone string")
-    df = df.withColumn("legal_rep_name", F.lit("张三"))
+    df = df.withColumns({"legal_rep_name": F.lit("张三"), "_period": F.lit("2024-06")})
     df = df.withColumns({c.name: F.lit(None).cast("string") for c in dataset.columns  # the other personal columns
                          if c.pseudonymise and c.name not in df.columns})
-    out = {r.uscc: r for r in with_pseudonyms(with_personal_flags(df, dataset, "2024-06"), dataset, b"k" * 32)
+    out = {r.uscc: r for r in with_pseudonyms(with_personal_flags(df, dataset), dataset, b"k" * 32)
            .collect()}
     born = int(good_id[6:10]), int(good_id[10:12])
     age = 2024 - born[0] - (1 if born[1] > 6 else 0)

@@ -61,6 +61,8 @@ def get_spark(settings: Settings | None = None, app_name: str = "creditlake"):
             f"-Dlog4j.configurationFile={Path(__file__).with_name('log4j2.properties')} "
             f"-Dcreditlake.logs={settings.logs}",
         )
+        # GB18030 deliveries are read by Spark's CSV reader, which takes only the standard charsets without it.
+        .config("spark.sql.legacy.javaCharsets", "true")
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.databricks.delta.optimizeWrite.enabled", str(settings.delta_optimize_write).lower())
     )

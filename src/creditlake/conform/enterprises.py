@@ -45,10 +45,19 @@ def with_registration_history(events):
 
 def build_enterprise_history(spark, settings: Settings) -> None:
     """Rebuild silver.enterprises_history from all registration events (small: one row per version)."""
+    import sys
+
+    from creditlake.lake import code_fingerprint, is_built_from, record_built_from, table_version
+
+    def inputs() -> dict:  # skipped when neither the registrations nor the history changed since
+        return {"registrations": table_version("silver", table_name("samr", "registrations"), settings),
+                "history": table_version("silver", HISTORY, settings), "code": code_fingerprint(sys.modules[__name__])}
+
     events = read_table(spark, "silver", table_name("samr", "registrations"), settings)
-    if events is None:
+    if events is None or is_built_from(f"silver.{HISTORY}", inputs(), settings=settings):
         return
     path = table_path("silver", HISTORY, settings)
     with_registration_history(events).write.format("delta").mode("overwrite").option("overwriteSchema", "true") \
         .save(str(path))
     spark.sql(f"CREATE TABLE IF NOT EXISTS silver.{HISTORY} USING delta LOCATION '{path}'")
+    record_built_from(f"silver.{HISTORY}", inputs(), settings)

@@ -20,8 +20,23 @@ def reference_frames(spark) -> dict:
 
 
 def write_reference_tables(spark, settings: Settings) -> None:
-    """Overwrite the reference tables (small, deterministic: a rerun writes the same rows)."""
-    for name, df in reference_frames(spark).items():
+    """Overwrite the reference tables (small, deterministic: a rerun writes the same rows); skipped when the code
+    lists have not changed since they were written."""
+    import sys
+
+    from creditlake import codes
+    from creditlake.lake import code_fingerprint, is_built_from, record_built_from, table_version
+
+    frames = reference_frames(spark)
+
+    def inputs() -> dict:  # the tables as last written (a table removed since is written again)
+        return {"code": code_fingerprint(codes, sys.modules[__name__]),
+                "versions": [table_version("silver", name, settings) for name in frames]}
+
+    if is_built_from("silver.reference", inputs(), settings=settings):
+        return
+    for name, df in frames.items():
         path = table_path("silver", name, settings)
         df.coalesce(1).write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(str(path))
         spark.sql(f"CREATE TABLE IF NOT EXISTS silver.{name} USING delta LOCATION '{path}'")
+    record_built_from("silver.reference", inputs(), settings)

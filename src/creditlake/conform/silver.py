@@ -10,7 +10,9 @@ from creditlake.conform.rules import (
     with_duplicates_marked, with_enterprise_link, with_resent_marked, with_rule_violations, with_typed_columns,
 )
 from creditlake.ingest.bronze import LINEAGE
-from creditlake.lake import read_table, replace_slice
+from creditlake.lake import (
+    code_fingerprint, is_built_from, read_table, record_built_from, replace_slice, table_version,
+)
 from creditlake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -75,13 +77,31 @@ def silver_rows(checked, dataset):
     return with_typed_columns(good, dataset).select(*[c.name for c in dataset.lake_columns()], *LINEAGE)
 
 
+def silver_inputs(dataset, table: str, settings: Settings) -> dict:
+    """What a dataset's silver months are built from: its bronze and the enterprise spine (versions), its catalogue
+    entry and the rules' code. Unchanged inputs, unchanged silver: a rerun with nothing new skips the dataset."""
+    import hashlib
+    import sys
+
+    from creditlake.conform import rules
+
+    links = dataset.links_to_enterprise and table != table_name(*ENTERPRISE_SPINE)
+    return {
+        "bronze": table_version("bronze", table, settings),
+        "spine": table_version("silver", table_name(*ENTERPRISE_SPINE), settings) if links else None,
+        "catalogue": hashlib.sha256(dataset.model_dump_json().encode()).hexdigest()[:16],
+        "code": code_fingerprint(rules, sys.modules[__name__]),
+    }
+
+
 def build_silver(spark, settings: Settings, catalogue: Catalogue, periods: list[str],
                  sources: list[str] | None = None, datasets: list[str] | None = None,
                  on_dataset=None) -> list[SilverResult]:
     """Conform the bronze months `periods` of every dataset; the enterprise spine first, so the others link to it.
 
     One pass and one commit per dataset for all months (silver, then quarantine): a rerun replaces the same
-    slices, so it changes nothing, and a run killed between the two commits is completed by the next.
+    slices, so it changes nothing, and a run killed between the two commits is completed by the next. A dataset
+    whose inputs (silver_inputs) are those it was last built from, for these months, is skipped.
     """
     from pyspark.sql import functions as F
 
@@ -92,9 +112,10 @@ def build_silver(spark, settings: Settings, catalogue: Catalogue, periods: list[
         if (sources and source.code not in sources) or (datasets and name not in datasets):
             continue
         table = table_name(source.code, dataset.code)
+        inputs = silver_inputs(dataset, table, settings)
+        if inputs["bronze"] is None or is_built_from(f"silver.{table}", inputs, periods, settings):
+            continue  # nothing delivered, or nothing new since these months were built: nothing to do
         bronze = read_table(spark, "bronze", table, settings)
-        if bronze is None:
-            continue
         if on_dataset:
             on_dataset(name)
         spine = read_table(spark, "silver", table_name(*ENTERPRISE_SPINE), settings) \
@@ -107,6 +128,7 @@ def build_silver(spark, settings: Settings, catalogue: Catalogue, periods: list[
             counts.setdefault(r["_period"], {})[r["_rule"]] = r["n"]
         if not counts:
             checked.unpersist()
+            record_built_from(f"silver.{table}", {**inputs, "periods": sorted(periods)}, settings)
             continue
         done = sorted(counts)
         replace_slice(silver_rows(checked, dataset), "silver", table, {"_period": done}, partition_by=["_period"],
@@ -118,6 +140,7 @@ def build_silver(spark, settings: Settings, catalogue: Catalogue, periods: list[
             examples = {r["period"]: list(r["examples"])
                         for r in quarantine_examples(quarantine_rows(checked)).collect()}
         checked.unpersist()
+        record_built_from(f"silver.{table}", {**inputs, "periods": sorted(periods)}, settings)
         for period in done:
             c = counts[period]
             by_rule = {k: v for k, v in c.items() if k is not None}

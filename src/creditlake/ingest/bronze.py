@@ -1,55 +1,119 @@
-"""Read a checked delivery into a bronze DataFrame: raw strings as delivered, pseudonyms, lineage columns."""
+"""Read a dataset's checked deliveries into one bronze DataFrame: raw strings as delivered, pseudonyms, lineage."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 from creditlake.catalogue import Dataset, band_labels
-from creditlake.ingest.landing import CheckedDelivery, csv_header, delivered_rows
+from creditlake.ingest.landing import CheckedDelivery, delivered_rows
 from creditlake.pseudonymise import pseudonym_column
 
 LINEAGE = ["_source", "_dataset", "_period", "_file", "_row_number", "_delivery_id", "_ingested_at", "_record_hash"]
 
 
-def read_delivery(spark, checked: CheckedDelivery, dataset: Dataset):
-    """The delivery's rows as strings, in file order, with their 1-based row number (header excluded).
+def read_deliveries(spark, checked: list[CheckedDelivery], dataset: Dataset):
+    """All the checked deliveries of one dataset in one read: its columns as delivered strings, `_period` and the
+    1-based `_row_number` (header excluded; JSON Lines: the line).
 
-    UTF-8 CSV with one kind of line ending is read by Spark; everything else (GB18030, JSON Lines, Excel, mixed
-    line endings) is read here by the same readers that checked it and handed to Spark as rows.
+    Spark reads CSV (UTF-8 and GB18030, one kind of line ending per file) and JSON Lines, every file of the run in
+    one job; Excel, and CSV with mixed line endings, are read here by the readers that checked them.
     """
-    from pyspark.sql import functions as F, types as T
+    from functools import reduce
+
+    by_spark = [c for c in checked if dataset.format == "jsonl" or (dataset.format == "csv" and c.one_line_ending)]
+    here = [c for c in checked if c not in by_spark]
+    frames = []
+    if by_spark:
+        frames.append(_spark_jsonl(spark, by_spark, dataset) if dataset.format == "jsonl"
+                      else _spark_csv(spark, by_spark, dataset))
+    if here:
+        frames.append(_driver_rows(spark, here, dataset))
+    return reduce(lambda a, b: a.unionByName(b), frames)
+
+
+def _period_of_file():
+    """A delivery's period is its folder's name: `<landing>/<source>/<dataset>/<YYYY-MM>/<file>`."""
+    from pyspark.sql import functions as F
+
+    return F.element_at(F.split(F.col("_metadata.file_path"), "/"), -2).alias("_period")
+
+
+def _spark_csv(spark, checked: list[CheckedDelivery], dataset: Dataset):
+    from pyspark.sql import Window, functions as F, types as T
+
+    width = max(len(c.header) for c in checked)
+    schema = T.StructType([T.StructField(f"_c{i}", T.StringType()) for i in range(width)])
+    # Columns by position, so order and names are each file's header (BOM, extra and reordered columns alike).
+    # multiLine keeps every file whole in one partition, read in file order: a row's generated id less its
+    # file's first id (the header's) is its row number.
+    raw = (
+        spark.read.option("header", "false")
+        .option("encoding", dataset.encoding)
+        .option("multiLine", "true")
+        .option("escape", '"')
+        .schema(schema)
+        .csv([str(c.file) for c in checked])
+        .select("*", _period_of_file(), F.monotonically_increasing_id().alias("_id"))
+    )
+    raw = raw.withColumn("_row_number", F.col("_id") - F.min("_id").over(Window.partitionBy("_period")))
+    layouts: dict[tuple[str, ...], list[str]] = {}
+    for c in checked:
+        layouts.setdefault(c.header, []).append(c.delivery.period)
+
+    def at(header: tuple[str, ...], name: str):
+        # An optional column a delivery left out (an older layout) reads as null.
+        return F.col(f"_c{header.index(name)}") if name in header else F.lit(None).cast("string")
+
+    def column(name: str):
+        first, *others = layouts
+        if not others:
+            return at(first, name).alias(name)
+        value = F.when(F.col("_period").isin(layouts[first]), at(first, name))
+        for header in others:
+            value = value.when(F.col("_period").isin(layouts[header]), at(header, name))
+        return value.alias(name)
+
+    return raw.where(F.col("_row_number") > 0).select(*[column(c.name) for c in dataset.columns], "_period",
+                                                       "_row_number")
+
+
+def _spark_jsonl(spark, checked: list[CheckedDelivery], dataset: Dataset):
+    from pyspark.sql import Window, functions as F, types as T
+
+    # Spark's JSON reader keeps a number as written in a string field (12.50 stays 12.50; from_json would not).
+    schema = T.StructType([T.StructField(c.name, T.StringType()) for c in dataset.columns])
+    raw = (
+        spark.read.schema(schema).json([str(c.file) for c in checked])
+        .select("*", _period_of_file(), F.col("_metadata.file_block_start").alias("_block"),
+                F.monotonically_increasing_id().alias("_id"))
+    )
+    # A file may be split into blocks, each read in order: a row's place in its file is the rows of the blocks
+    # before its own plus its place in its block; blank lines (skipped by the reader) then give its line number.
+    block = Window.partitionBy("_period", "_block")
+    raw = raw.withColumn("_in_block", F.col("_id") - F.min("_id").over(block))
+    before = (raw.groupBy("_period", "_block").agg(F.count("*").alias("_n"))
+              .select("_period", "_block", F.coalesce(F.sum("_n").over(
+                  Window.partitionBy("_period").orderBy("_block").rowsBetween(Window.unboundedPreceding, -1)),
+                  F.lit(0)).alias("_before")))
+    place = F.col("_before") + F.col("_in_block") + 1
+    number = place
+    if any(c.blanks_after_rows for c in checked):
+        blanks = F.create_map(*[x for c in checked for x in (F.lit(c.delivery.period), F.array(
+            *[F.lit(b) for b in c.blanks_after_rows]).cast("array<long>"))])[F.col("_period")]
+        number = place + F.size(F.filter(F.coalesce(blanks, F.array().cast("array<long>")), lambda b: b < place))
+    return raw.join(F.broadcast(before), ["_period", "_block"]).select(
+        *[c.name for c in dataset.columns], "_period", number.cast("long").alias("_row_number"))
+
+
+def _driver_rows(spark, checked: list[CheckedDelivery], dataset: Dataset):
+    from pyspark.sql import types as T
 
     names = [c.name for c in dataset.columns]
-    data = checked.file.read_bytes()
-    if dataset.format == "csv" and spark_reads_csv(data, dataset.encoding):
-        header = csv_header(checked.file, dataset)
-        schema = T.StructType([T.StructField(f"_c{i}", T.StringType()) for i in range(len(header))])
-        # Columns by position, so order and names are the header's (BOM, extra and reordered columns alike);
-        # multiLine keeps the file in one partition, so the generated id follows file order exactly (0 = header).
-        df = (
-            spark.read.option("header", "false")
-            .option("encoding", "utf-8")
-            .option("multiLine", "true")
-            .option("escape", '"')
-            .schema(schema)
-            .csv(str(checked.file))
-            .withColumn("_row_number", F.monotonically_increasing_id())
-        )
-        # An optional column the delivery left out (an older layout) reads as null.
-        return df.where(df._row_number > 0).select(
-            *[(F.col(f"_c{header.index(n)}") if n in header else F.lit(None).cast("string")).alias(n)
-              for n in names],
-            "_row_number",
-        )
     schema = T.StructType([T.StructField(n, T.StringType()) for n in names]
-                          + [T.StructField("_row_number", T.LongType())])
-    rows = [(*(values.get(n) for n in names), number) for number, values in delivered_rows(checked.file, dataset, data)]
+                          + [T.StructField("_period", T.StringType()), T.StructField("_row_number", T.LongType())])
+    rows = [(*(values.get(n) for n in names), c.delivery.period, number)
+            for c in checked for number, values in delivered_rows(c.file, dataset)]
     return spark.createDataFrame(rows, schema)
-
-
-def spark_reads_csv(data: bytes, encoding: str) -> bool:
-    """Spark's CSV reader takes UTF-8 only (4.x) and one line ending per file, detected from the first line."""
-    return encoding == "utf-8" and (b"\r" not in data or data.count(b"\r") == data.count(b"\n") == data.count(b"\r\n"))
 
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643, ISO 7064 MOD 11-2
@@ -69,15 +133,15 @@ def valid_id_number_sql(v: str) -> str:
             f"AND substr('10X98765432', ({checksum}) % 11 + 1, 1) = substr({v}, 18, 1))")
 
 
-def age_band_sql(v: str, period: str) -> str:
-    """Age at the end of the delivery month, in the catalogue's bands, from the birth date in the ID number."""
-    age = (f"floor(months_between(last_day(to_date('{period}-01')), "
+def age_band_sql(v: str) -> str:
+    """Age at the end of the delivery month (`_period`), in the catalogue's bands, from the ID number's birth date."""
+    age = (f"floor(months_between(last_day(to_date(concat(_period, '-01'))), "
            f"try_to_date(substr({v}, 7, 8), 'yyyyMMdd')) / 12)")
     return (f"CASE WHEN {age} < 30 THEN '<30' WHEN {age} < 40 THEN '30-39' WHEN {age} < 50 THEN '40-49' "
             f"WHEN {age} < 60 THEN '50-59' WHEN {age} < 70 THEN '60-69' ELSE '>=70' END")
 
 
-def with_personal_flags(df, dataset: Dataset, period: str):
+def with_personal_flags(df, dataset: Dataset):
     """Derive the flags a personal column may still tell (valid phone, valid ID number, age band) from its clear
     value, before with_pseudonyms replaces it: what lands is the pseudonym and these flags, never the value."""
     from pyspark.sql import functions as F
@@ -90,7 +154,7 @@ def with_personal_flags(df, dataset: Dataset, period: str):
         df = df.withColumn(f"{col.name}_is_valid", F.expr(f"CASE WHEN {v} IS NULL THEN NULL ELSE {valid} END"))
         if "age_band" in col.derive:
             df = df.withColumn(f"{col.name}_age_band",
-                               F.expr(f"CASE WHEN {v} IS NOT NULL AND {valid} THEN {age_band_sql(v, period)} END"))
+                               F.expr(f"CASE WHEN {v} IS NOT NULL AND {valid} THEN {age_band_sql(v)} END"))
     return df
 
 
@@ -130,13 +194,18 @@ def with_secrets_derived(df, dataset: Dataset):
     return df.drop(*[c.name for c in secret])
 
 
-def with_lineage(df, checked: CheckedDelivery, dataset: Dataset, ingested_at: datetime | None = None):
-    """Add source, dataset, period, file, delivery id, ingest time and a hash of the (pseudonymised) record."""
+def with_lineage(df, checked: list[CheckedDelivery], dataset: Dataset, ingested_at: datetime | None = None):
+    """Add source, dataset, file and delivery id (each delivery's, by `_period`), ingest time and a hash of the
+    (pseudonymised) record."""
     from pyspark.sql import functions as F
 
     from creditlake.conform.rules import SECRET_RULE
 
-    d = checked.delivery
+    def by_period(value):
+        pairs = [x for c in checked for x in (F.lit(c.delivery.period), F.lit(value(c)))]
+        return F.create_map(*pairs)[F.col("_period")]
+
+    d = checked[0].delivery
     ingested_at = ingested_at or datetime.now(timezone.utc)
     data_cols = [c.name for c in dataset.lake_columns()]
     return df.select(
@@ -144,10 +213,10 @@ def with_lineage(df, checked: CheckedDelivery, dataset: Dataset, ingested_at: da
         *([SECRET_RULE] if dataset.secret_columns else []),
         F.lit(d.source).alias("_source"),
         F.lit(d.dataset).alias("_dataset"),
-        F.lit(d.period).alias("_period"),
-        F.lit(f"{d.key}/{checked.file.name}").alias("_file"),
+        F.col("_period"),
+        by_period(lambda c: f"{c.delivery.key}/{c.file.name}").alias("_file"),
         F.col("_row_number").cast("long"),
-        F.lit(checked.delivery_id).alias("_delivery_id"),
+        by_period(lambda c: c.delivery_id).alias("_delivery_id"),
         F.lit(ingested_at).cast("timestamp").alias("_ingested_at"),
         F.sha2(F.to_json(F.struct(*data_cols)), 256).alias("_record_hash"),
     )

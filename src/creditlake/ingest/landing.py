@@ -46,6 +46,10 @@ class CheckedDelivery:
     delivery_id: str  # SHA-256 of the file: a resent identical file is the same delivery
     declared_rows: int
     landed_rows: int
+    header: tuple[str, ...] | None = None  # CSV: the column names in file order
+    one_line_ending: bool = True  # CSV: every line ends alike (Spark's reader detects the ending from the first)
+    # JSON Lines: for each blank line before a row, how many rows precede it (a row's number is its line's)
+    blanks_after_rows: tuple[int, ...] = ()
 
 
 def find_deliveries(landing: Path, catalogue: Catalogue, periods: list[str] | None = None) -> list[Delivery]:
@@ -84,10 +88,25 @@ def check_delivery(delivery: Delivery, dataset: Dataset) -> CheckedDelivery:
     actual = hashlib.sha256(data).hexdigest()
     if actual != digest:
         raise DeliveryRejected(f"{path}: checksum mismatch (manifest {digest[:12]}…, file {actual[:12]}…)")
-    landed = sum(1 for _ in delivered_rows(path, dataset, data))
+    header, blanks = None, []
+    if dataset.format == "csv":  # fields counted, not turned into rows: the check reads every file of a run
+        header, records = _csv_checked(path, data, dataset)
+        landed = sum(1 for _ in records)
+    elif dataset.format == "jsonl":
+        landed = 0
+        for landed, (line, _) in enumerate(delivered_rows(path, dataset, data), 1):
+            blanks += [landed - 1] * (line - landed - len(blanks))
+    else:
+        landed = sum(1 for _ in delivered_rows(path, dataset, data))
     if landed != declared:
         raise DeliveryRejected(f"{path}: manifest declares {declared} rows, file has {landed}")
-    return CheckedDelivery(delivery, path, actual, declared, landed)
+    return CheckedDelivery(delivery, path, actual, declared, landed, header and tuple(header),
+                           one_line_ending(data), tuple(blanks))
+
+
+def one_line_ending(data: bytes) -> bool:
+    """Whether every line of the file ends alike (all LF or all CRLF)."""
+    return b"\r" not in data or data.count(b"\r") == data.count(b"\n") == data.count(b"\r\n")
 
 
 def delivered_rows(path: Path, dataset: Dataset, data: bytes | None = None) -> Iterator[Row]:
@@ -151,12 +170,8 @@ def csv_records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
             yield start, fields
 
 
-def csv_header(path: Path, dataset: Dataset) -> list[str]:
-    """The column names of a (checked) CSV delivery, in file order."""
-    return next(csv_records(path, decode(path, path.read_bytes(), dataset.encoding)))[1]
-
-
-def _csv_rows(path: Path, data: bytes, dataset: Dataset) -> Iterator[Row]:
+def _csv_checked(path: Path, data: bytes, dataset: Dataset) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The checked header, and the data records (row number, fields), each checked as it is read."""
     text = decode(path, data, dataset.encoding)
     records = csv_records(path, text)
     line, header = next(records, (1, None))
@@ -166,13 +181,23 @@ def _csv_rows(path: Path, data: bytes, dataset: Dataset) -> Iterator[Row]:
         raise _reject(path, f"line {line}", f"wrong delimiter: the header is one field holding {sep!r}, "
                                             "fields must be separated by ','")
     _check_header(path, f"line {line}", header, dataset)
-    for number, (line, fields) in enumerate(records, 1):
-        if len(fields) != len(header):
-            if len(fields) < len(header) and not text.endswith(("\n", "\r")) and next(records, None) is None:
-                raise _reject(path, f"line {line}", f"truncated: the last line is cut ({len(fields)} of "
-                                                    f"{len(header)} fields and no final newline)")
-            raise _reject(path, f"row {number} (line {line})",
-                          f"{len(fields)} fields where the header has {len(header)}")
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for number, (line, fields) in enumerate(records, 1):
+            if len(fields) != len(header):
+                if len(fields) < len(header) and not text.endswith(("\n", "\r")) and next(records, None) is None:
+                    raise _reject(path, f"line {line}", f"truncated: the last line is cut ({len(fields)} of "
+                                                        f"{len(header)} fields and no final newline)")
+                raise _reject(path, f"row {number} (line {line})",
+                              f"{len(fields)} fields where the header has {len(header)}")
+            yield number, fields
+
+    return header, rows()
+
+
+def _csv_rows(path: Path, data: bytes, dataset: Dataset) -> Iterator[Row]:
+    header, records = _csv_checked(path, data, dataset)
+    for number, fields in records:
         yield number, {name: value or None for name, value in zip(header, fields)}
 
 
@@ -285,3 +310,33 @@ def _xlsx_rows(path: Path, data: bytes, dataset: Dataset) -> Iterator[Row]:
 
 
 READERS = {"csv": _csv_rows, "jsonl": _jsonl_rows, "xlsx": _xlsx_rows}
+
+
+PARALLEL_CHECK_BYTES = 16 << 20  # below this many bytes a run's deliveries are checked in this process
+
+
+def check_deliveries(pairs: list[tuple[Delivery, Dataset]], workers: int | None = None
+                     ) -> list[CheckedDelivery | DeliveryRejected]:
+    """Check many deliveries, in parallel processes when they are large enough to pay for starting them (the
+    checks read every byte and parse every record in Python); each result is a CheckedDelivery or the rejection."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing import get_context
+
+    workers = workers or os.cpu_count() or 1
+    size = sum(p.stat().st_size for d, _ in pairs for p in d.folder.iterdir() if p.is_file())
+    if workers > 1 and len(pairs) > 1 and size >= PARALLEL_CHECK_BYTES:
+        try:  # spawn, not fork: this process may hold a JVM gateway's threads
+            with ProcessPoolExecutor(min(workers, len(pairs)), mp_context=get_context("spawn")) as pool:
+                return list(pool.map(_check_or_reason, pairs, chunksize=max(1, len(pairs) // (8 * workers))))
+        except (BrokenProcessPool, OSError):
+            pass  # no processes to be had here: check in this one
+    return [_check_or_reason(p) for p in pairs]
+
+
+def _check_or_reason(pair: tuple[Delivery, Dataset]) -> CheckedDelivery | DeliveryRejected:
+    try:
+        return check_delivery(*pair)
+    except DeliveryRejected as exc:
+        return exc

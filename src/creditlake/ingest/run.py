@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
-from functools import reduce
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from creditlake.catalogue import Catalogue, Dataset, table_name
+from creditlake.catalogue import Catalogue, table_name
 from creditlake.ingest.bronze import (
-    read_delivery,
+    read_deliveries,
     with_lineage,
     with_personal_flags,
     with_pseudonyms,
     with_secrets_derived,
 )
-from creditlake.ingest.landing import MANIFEST, Delivery, DeliveryRejected, check_delivery, find_deliveries
+from creditlake.ingest.landing import MANIFEST, Delivery, DeliveryRejected, check_deliveries, find_deliveries
 from creditlake.ingest.quarantine import forget_rejected, keep_rejected
 from creditlake.lake import read_table, replace_slice
 from creditlake.pseudonymise import load_key
@@ -49,16 +48,18 @@ LOG_SCHEMA = ("source string, dataset string, period string, delivery_id string,
               "landed bigint, status string, reason string, recorded_at timestamp")
 
 
-def _record(spark, settings: Settings, source: str, dataset: str, entries: list[dict]) -> None:
-    """Replace the log rows of these deliveries (one commit per dataset)."""
+def _record(spark, settings: Settings, entries: list[dict]) -> None:
+    """Replace the log rows of these deliveries: one commit for the run."""
     if not entries:
         return
     now = datetime.now(timezone.utc)
     fields = [f.split()[0] for f in LOG_SCHEMA.split(", ")]
-    rows = [tuple({"source": source, "dataset": dataset, "recorded_at": now, **e}.get(f) for f in fields)
-            for e in entries]
+    rows = [tuple({"recorded_at": now, **e}.get(f) for f in fields) for e in entries]
+    slices: dict[tuple[str, str], list[str]] = {}
+    for e in entries:
+        slices.setdefault((e["source"], e["dataset"]), []).append(e["period"])
     replace_slice(spark.createDataFrame(rows, LOG_SCHEMA), "ops", DELIVERIES,
-                  {"source": source, "dataset": dataset, "period": sorted({e["period"] for e in entries})},
+                  [{"source": s, "dataset": d, "period": sorted(p)} for (s, d), p in slices.items()],
                   settings=settings)
 
 
@@ -82,68 +83,72 @@ def ingest_bronze(spark, settings: Settings, catalogue: Catalogue, landing: Path
                   datasets: list[str] | None = None, on_dataset=None) -> list[IngestResult]:
     """Land every delivery of the given periods (and sources) in bronze; one bad delivery stops nothing else.
 
-    One Delta commit per dataset for all its new months (the bronze slice first, then the delivery log), so a
-    run killed between the two rewrites the same slice next time: bronze never holds a delivery twice.
-    `datasets` narrows to "source/dataset" names; `on_dataset(name)` reports progress.
+    Every delivery is checked first (in parallel processes when the run is large); then each dataset's new
+    deliveries are read in one Spark read and written in one Delta commit, and the delivery log gets one commit
+    for the whole run, last. A run killed before that commit rewrites the same bronze slices next time (they are
+    replaced by period), so bronze never holds a delivery twice. `datasets` narrows to "source/dataset" names;
+    `on_dataset(name)` reports progress.
     """
     key = load_key(settings)
     loaded = _loaded_ids(spark, settings)
-    results = []
+    results, entries = [], []
     groups: dict[tuple[str, str], list[Delivery]] = {}
     for d in find_deliveries(landing, catalogue, periods):
         if (sources and d.source not in sources) or (datasets and f"{d.source}/{d.dataset}" not in datasets):
             continue
         groups.setdefault((d.source, d.dataset), []).append(d)
+    to_check = [(d, catalogue.dataset(*sd)) for sd, ds in groups.items() for d in ds
+                if catalogue.dataset(*sd).residency != "at_source"]
+    checks = dict(zip((d.key for d, _ in to_check), check_deliveries(to_check)))
     for (source, code), deliveries in groups.items():
         if on_dataset:
             on_dataset(f"{source}/{code}")
         dataset = catalogue.dataset(source, code)
-        frames, entries = [], []
         if dataset.residency == "at_source":  # never opened: logged as held, with nothing landed
             reason = HELD.format(name=f"{source}/{code}")
             log.warning("%s: %s", ", ".join(d.key for d in deliveries), reason)
             for d in deliveries:
-                entries.append({"period": d.period, "delivery_id": None, "file": d.key, "declared": None,
-                                "landed": 0, "status": "held_at_source", "reason": reason})
+                entries.append(_entry(d, None, None, None, 0, "held_at_source", reason))
                 results.append(IngestResult(d.key, "held_at_source", 0, reason))
-            _record(spark, settings, source, code, entries)
             continue
+        new = []
         for d in deliveries:
-            try:
-                checked = check_delivery(d, dataset)
-            except DeliveryRejected as exc:
-                reason = str(exc)
+            checked = checks[d.key]
+            if isinstance(checked, DeliveryRejected):
+                reason = str(checked)
                 log.error("rejected delivery %s: %s", d.key, reason)
                 keep_rejected(settings, d, dataset, reason, key)
                 declared, landed = _rejected_counts(d.folder)
-                entries.append({"period": d.period, "delivery_id": None, "file": d.key, "declared": declared,
-                                "landed": landed, "status": "rejected", "reason": reason})
+                entries.append(_entry(d, None, d.key, declared, landed, "rejected", reason))
                 results.append(IngestResult(d.key, "rejected", landed, reason))
-                continue
-            if (d.source, d.dataset, d.period, checked.delivery_id) in loaded:
+            elif (d.source, d.dataset, d.period, checked.delivery_id) in loaded:
                 results.append(IngestResult(d.key, "skipped", checked.landed_rows, "already loaded"))
-                continue
-            frames.append(
-                read_delivery(spark, checked, dataset)
+            else:
+                new.append(checked)
+                entries.append(_entry(d, checked.delivery_id, f"{d.key}/{checked.file.name}", checked.declared_rows,
+                                      checked.landed_rows, "loaded", None))
+                results.append(IngestResult(d.key, "loaded", checked.landed_rows, delivery_id=checked.delivery_id))
+        if new:
+            frame = (
+                read_deliveries(spark, new, dataset)
                 .transform(lambda x: with_secrets_derived(x, dataset))
-                .transform(lambda x, c=checked: with_personal_flags(x, dataset, c.delivery.period))
+                .transform(lambda x: with_personal_flags(x, dataset))
                 .transform(lambda x: with_pseudonyms(x, dataset, key))
-                .transform(lambda x, c=checked: with_lineage(x, c, dataset))
+                .transform(lambda x: with_lineage(x, new, dataset))
             )
-            entries.append({"period": d.period, "delivery_id": checked.delivery_id,
-                            "file": f"{d.key}/{checked.file.name}", "declared": checked.declared_rows,
-                            "landed": checked.landed_rows, "status": "loaded", "reason": None})
-            results.append(IngestResult(d.key, "loaded", checked.landed_rows, delivery_id=checked.delivery_id))
-        if frames:
-            new_periods = sorted({e["period"] for e in entries if e["status"] == "loaded"})
-            replace_slice(reduce(lambda a, b: a.unionByName(b), frames), "bronze", table_name(source, code),
-                          {"_period": new_periods}, partition_by=["_period"], settings=settings)
-        _record(spark, settings, source, code, entries)
-        for e in entries:  # after the log's commit: a run killed before it rejects (and keeps) the same again
-            if e["status"] == "loaded":
-                forget_rejected(settings, source, code, e["period"])
-        log.info("bronze %s/%s: %d deliveries loaded", source, code, len(frames))
+            replace_slice(frame, "bronze", table_name(source, code), {"_period": [c.delivery.period for c in new]},
+                          partition_by=["_period"], settings=settings)
+            log.info("bronze %s/%s: %d deliveries loaded", source, code, len(new))
+    _record(spark, settings, entries)
+    for e in entries:  # after the log's commit: a run killed before it rejects (and keeps) the same again
+        if e["status"] == "loaded":
+            forget_rejected(settings, e["source"], e["dataset"], e["period"])
     return results
+
+
+def _entry(d: Delivery, delivery_id, file, declared, landed, status: str, reason) -> dict:
+    return {"source": d.source, "dataset": d.dataset, "period": d.period, "delivery_id": delivery_id, "file": file,
+            "declared": declared, "landed": landed, "status": status, "reason": reason}
 
 
 def as_dicts(results: list[IngestResult]) -> list[dict]:

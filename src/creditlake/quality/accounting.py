@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from functools import reduce
 
 from creditlake.catalogue import Catalogue, table_name
-from creditlake.lake import read_table, replace_slice
+from creditlake.lake import (
+    code_fingerprint, is_built_from, read_table, record_built_from, replace_slice, table_version,
+)
 from creditlake.settings import Settings
 from creditlake.spark import table_path
 
@@ -49,8 +52,16 @@ def build_accounting(spark, settings: Settings, catalogue: Catalogue, periods: l
     run counts one month, not the whole lake); the other months' rows are kept as they are. None: every month."""
     from pyspark.sql import functions as F
 
+    def inputs() -> dict:  # the delivery log, quarantine, every silver table and the accounting as they are now
+        tables = {t.name: table_version("silver", t.name, settings)
+                  for t in sorted((settings.lake / "silver").glob("*__*")) if t.is_dir()}
+        return {"deliveries": table_version("ops", "deliveries", settings),
+                "quarantine": table_version("ops", "quarantine", settings), "silver": tables,
+                "accounting": table_version("ops", ACCOUNTING, settings),
+                "code": code_fingerprint(sys.modules[__name__])}
+
     deliveries = read_table(spark, "ops", "deliveries", settings)
-    if deliveries is None:
+    if deliveries is None or is_built_from(ACCOUNTING, inputs(), periods or ["*"], settings):
         return None
 
     def scoped(df, column: str = "period"):
@@ -75,6 +86,7 @@ def build_accounting(spark, settings: Settings, catalogue: Catalogue, periods: l
     else:
         frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(str(path))
         spark.sql(f"CREATE TABLE IF NOT EXISTS ops.{ACCOUNTING} USING delta LOCATION '{path}'")
+    record_built_from(ACCOUNTING, {**inputs(), "periods": sorted(periods or ["*"])}, settings)
     return frame
 
 

@@ -3,7 +3,8 @@
     uv run python benchmarks/pipeline_bench.py                          # 10k, 100k, 1M enterprises x 24 months
     uv run python benchmarks/pipeline_bench.py --sizes 1000 10000 --months 24 --repeat 3 --project 100000 1000000
 
-For each size: generate a landing zone of the datasets the gold models read (pipeline.GOLD_INPUTS), then `--repeat`
+For each size: generate a landing zone of every catalogued dataset (`--gold-inputs-only`: the 28 the gold models
+read, pipeline.GOLD_INPUTS), then `--repeat`
 times, each in a fresh CREDITLAKE_HOME and a fresh process with one SparkSession (the settings' master, local[2] by
 default), time every stage of `creditlake run`: bronze (ingest), silver, quality (Great Expectations), gold (dbt
 build), publish, report. After the timed stages the same process re-runs the two marts the DuckDB reference
@@ -394,14 +395,14 @@ def progress(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def generate(landing: Path, size: int, start: str, end: str, all_datasets: bool) -> dict:
+def generate(landing: Path, size: int, start: str, end: str, gold_inputs_only: bool) -> dict:
     """Generate the landing zone in a fresh process (its own peak RSS); seconds, rows, bytes."""
     code = (
         "import json, resource, sys, time\nfrom pathlib import Path\n"
         "from creditlake.generate import generate_landing\nfrom creditlake.pipeline import GOLD_INPUTS\n"
         "t = time.monotonic()\n"
         f"s = generate_landing(Path({str(landing)!r}), {size}, {start!r}, {end!r}, seed=11, fault_rate=0.01, "
-        f"only={'None' if all_datasets else 'list(GOLD_INPUTS)'})\n"
+        f"only={'list(GOLD_INPUTS)' if gold_inputs_only else 'None'})\n"
         "print(json.dumps({'seconds': time.monotonic() - t, 'rows': s['rows'], "
         "'python_mb': max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
         "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024}))\n"
@@ -412,7 +413,8 @@ def generate(landing: Path, size: int, start: str, end: str, all_datasets: bool)
         raise SystemExit(f"generate failed at {size}: {res.stderr[-2000:]}")
     figures = json.loads(res.stdout.strip().splitlines()[-1])
     files = [p for p in landing.rglob("*") if p.is_file()]
-    figures.update(files=len(files), bytes=sum(p.stat().st_size for p in files))
+    figures.update(files=len(files), bytes=sum(p.stat().st_size for p in files),
+                   datasets=sum(1 for p in landing.glob("*/*") if p.is_dir()))
     return figures
 
 
@@ -457,7 +459,7 @@ def bench_size(size: int, args, work: Path) -> dict:
     key = work / "pseudonym.key"
     gens = []
     for i in range(args.repeat if not args.generate_once else 1):
-        gens.append(generate(landing, size, args.start, args.end, args.all_datasets))
+        gens.append(generate(landing, size, args.start, args.end, args.gold_inputs_only))
         progress(f"[{size:,}] generate {i + 1}: {gens[-1]['seconds']:.1f} s, {gens[-1]['rows']:,} rows, "
                  f"{gens[-1]['bytes'] / 1e6:.1f} MB")
     full, duck = [], []
@@ -509,7 +511,8 @@ def summarise(result: dict) -> dict:
         "jvm_mb": median(max(v for v in r["jvm_mb"].values() if v) for r in full),
         "python_mb": median(max(r["python_mb"].values()) for r in full),
         "generate_python_mb": median(g["python_mb"] for g in gens),
-        "footprint": full[0]["footprint"], "landing": {"files": gens[0]["files"], "bytes": gens[0]["bytes"]},
+        "footprint": full[0]["footprint"], "landing": {"files": gens[0]["files"], "bytes": gens[0]["bytes"],
+                                                       "datasets": gens[0].get("datasets")},
         "gold_rows": full[0]["rows"]["gold"],
         "jobs": {st: full[0]["jobs"][st] for st in SPARK_STAGES},
         "marts_spark_s": median(r["stages"]["marts"] for r in full),
@@ -561,6 +564,13 @@ def print_tables(summaries: list[dict], project: list[int]) -> None:
         print(line)
     print("(rows: landed rows for generate, bronze, silver and the whole pipeline; silver rows for quality and "
           "gold; served rows for publish)")
+    print("\n## Spark jobs per delivered dataset (a small constant when the cost follows the rows)")
+    print(f"{'enterprises':>11} {'datasets':>8} " + " ".join(f"{st:>8}" for st in SPARK_STAGES) + f" {'run':>8}")
+    for s in summaries:
+        n = s["landing"].get("datasets") or 0
+        if n:
+            print(f"{s['size']:>11,} {n:>8} " + " ".join(f"{s['jobs'][st] / n:>8.1f}" for st in SPARK_STAGES)
+                  + f" {sum(s['jobs'].values()) / n:>8.1f}")
 
     print("\n## Memory (median of runs' peaks) and landing size")
     print(f"{'enterprises':>11} {'months':>6} {'landing MB':>10} {'files':>6} {'JVM peak MB':>11} "
@@ -621,8 +631,8 @@ def main() -> None:
                         help="sizes at which to run the incremental month (default: every size)")
     parser.add_argument("--incremental-only", action="store_true",
                         help="only the incremental-month runs (no full runs, no DuckDB; no ratio printed)")
-    parser.add_argument("--all-datasets", action="store_true",
-                        help="generate all catalogued datasets (default: the 28 the gold models read)")
+    parser.add_argument("--gold-inputs-only", action="store_true",
+                        help="generate only the 28 datasets the gold models read (default: all catalogued datasets)")
     parser.add_argument("--project", type=int, nargs="*", default=[1_000_000],
                         help="sizes to project from the fitted slopes when not measured")
     parser.add_argument("--duckdb-threads", type=int, default=2, help="DuckDB threads (Spark gets local[2])")

@@ -6,6 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from creditlake.lake import is_built_from, record_built_from, table_version
 from creditlake.settings import REPO_ROOT, Settings
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,10 @@ def build_layers(spark, settings: Settings, layers: list[str] | None = None,
                          f"got {', '.join(layers)}")
     extra = list(extra or [])
     label = "layer " + layers[0] if len(layers) == 1 else "layers " + "..".join((layers[0], layers[-1]))
+    inputs = gold_inputs(settings, layers, extra)
+    if is_built_from(f"gold.{'-'.join(layers)}", inputs, settings=settings):
+        log.info("dbt build of %s skipped: no table it reads and no file of the project changed since", label)
+        return DbtResult("build", 0, [])
     if views := views_before(layers[0]):
         started = time.monotonic()
         created = run_dbt(spark, settings, "run", [*extra, "--select", *views],
@@ -166,4 +171,24 @@ def build_layers(spark, settings: Settings, layers: list[str] | None = None,
         _seeds_marker(settings).write_text(digest + "\n")
     log.info("dbt build of %s: %d nodes%s", label, result.nodes,
              " (seeds unchanged, not reloaded)" if seeds_unchanged else "")
+    if not result.failed:
+        record_built_from(f"gold.{'-'.join(layers)}", inputs, settings)
     return result
+
+
+def gold_inputs(settings: Settings, layers: list[str], extra: list[str]) -> dict:
+    """What a gold build reads: every lake table dbt does not build itself (versions), the project's files and
+    the build's arguments. The same inputs again (a rerun with nothing new delivered) need no build."""
+    import hashlib
+
+    from creditlake.spark import LAYERS as LAKE_LAYERS
+
+    owned = dbt_owned_tables()
+    versions = {f"{layer}.{t.name}": table_version(layer, t.name, settings)
+                for layer in LAKE_LAYERS if layer != "gold" and (settings.lake / layer).is_dir()
+                for t in sorted((settings.lake / layer).iterdir()) if t.is_dir() and t.name not in owned}
+    digest = hashlib.sha256()
+    for path in sorted(p for p in DBT_PROJECT.rglob("*") if p.is_file()
+                       and not {"target", "logs", "dbt_packages"} & set(p.relative_to(DBT_PROJECT).parts)):
+        digest.update(str(path.relative_to(DBT_PROJECT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return {"tables": versions, "project": digest.hexdigest()[:16], "layers": layers, "args": extra}

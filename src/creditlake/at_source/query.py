@@ -9,6 +9,7 @@ both hashes.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -59,7 +60,7 @@ def ask(spark, settings: Settings, source: str, dataset: str, month: str, purpos
         transport: Transport | None = None) -> dict:
     """One question for `month`; returns the ledger record. `transport` carries the bytes to the department
     (default: its responder over settings.at_source, in-process)."""
-    from creditlake.lake import replace_slice
+    from creditlake.lake import is_built_from, record_built_from, replace_slice, table_version
     from creditlake.ledger import append_event
 
     transport = transport or (lambda data: respond(data, settings.at_source))
@@ -73,8 +74,16 @@ def ask(spark, settings: Settings, source: str, dataset: str, month: str, purpos
     (folder / "answer.json").write_bytes(data)
     schema = ", ".join(f"{c} {t}" for c, t in flag_table_schema(source, dataset))
     rows = flag_rows(question, answer, answer_sha256, datetime.now(timezone.utc))
-    replace_slice(spark.createDataFrame(rows, schema), "silver", FLAG_TABLES[(source, dataset)], {"month": month},
-                  partition_by=["month"], settings=settings)
+    # The flags as the lake keeps them (enterprise, month, flags: not the nonce-keyed exchange): an answer that
+    # changes none of them leaves the table as it is, so what reads it has nothing new to do.
+    table = FLAG_TABLES[(source, dataset)]
+    flags = {"flags": sha256(json.dumps([r[:2 + len(answer["flags"])] for r in rows]).encode()),
+             "table": table_version("silver", table, settings)}
+    if not is_built_from(f"silver.{table}.{month}", flags, settings=settings):
+        replace_slice(spark.createDataFrame(rows, schema), "silver", table, {"month": month},
+                      partition_by=["month"], settings=settings)
+        record_built_from(f"silver.{table}.{month}", {**flags, "table": table_version("silver", table, settings)},
+                          settings)
     record = {"source": source, "dataset": dataset, "month": month, "purpose": purpose,
               "protocol": question.body["protocol"], "question_sha256": question.sha256,
               "answer_sha256": answer_sha256, "n_keys": len(question.body["keys"]),

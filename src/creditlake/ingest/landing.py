@@ -327,8 +327,10 @@ def check_deliveries(pairs: list[tuple[Delivery, Dataset]], workers: int | None 
     workers = workers or os.cpu_count() or 1
     size = sum(p.stat().st_size for d, _ in pairs for p in d.folder.iterdir() if p.is_file())
     if workers > 1 and len(pairs) > 1 and size >= PARALLEL_CHECK_BYTES:
-        try:  # spawn, not fork: this process may hold a JVM gateway's threads
-            with ProcessPoolExecutor(min(workers, len(pairs)), mp_context=get_context("spawn")) as pool:
+        # fork: a spawned worker would import the caller's main module again (a script starting Spark would start
+        # it once per worker). The workers only read files and parse them; no lock of the gateway's threads is used.
+        try:
+            with ProcessPoolExecutor(min(workers, len(pairs)), mp_context=get_context("fork")) as pool:
                 return list(pool.map(_check_or_reason, pairs, chunksize=max(1, len(pairs) // (8 * workers))))
         except (BrokenProcessPool, OSError):
             pass  # no processes to be had here: check in this one

@@ -114,11 +114,9 @@ def _write_rows(target: Path, rows: list[tuple[int, dict]], dataset: Dataset, ke
 
 
 def keep_rejected(settings: Settings, delivery, dataset: Dataset, reason: str, key: bytes) -> Path:
-    """Record a rejected delivery in the quarantine (never a clear copy); return its folder."""
+    """Record a rejected delivery in the quarantine (never a clear copy); return its folder. The same files
+    rejected again for the same reason leave the record as it is."""
     target = folder(settings, delivery.source, delivery.dataset, delivery.period)
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
     manifest = _manifest(delivery.folder)
     files = sorted(p for p in delivery.folder.iterdir() if p.is_file() and not p.name.startswith("_"))
     record = {
@@ -130,6 +128,13 @@ def keep_rejected(settings: Settings, delivery, dataset: Dataset, reason: str, k
         "rows_kept": None,
         "rejected_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    last = read_record(settings, delivery.source, delivery.dataset, delivery.period)
+    same = ("delivery", "landing", "reason", "files", "manifest")
+    if last is not None and all(last.get(k) == record[k] for k in same):
+        return target
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
     data = _data_file(delivery.folder, manifest)
     if dataset.secret_columns:
         record["note"] = "含保密字段的数据集：不保留任何行，原始交付留在报送部门的落地区"

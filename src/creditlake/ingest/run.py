@@ -35,13 +35,16 @@ class IngestResult:
     delivery_id: str | None = None  # SHA-256 of the delivered file
 
 
-def _loaded_ids(spark, settings: Settings) -> set[tuple[str, str, str, str]]:
-    """(source, dataset, period, delivery id) of every delivery loaded so far: read once per run."""
+LOGGED = ("delivery_id", "file", "declared", "landed", "status", "reason")
+
+
+def _logged(spark, settings: Settings) -> dict[tuple[str, str, str], dict]:
+    """The delivery log as it stands, read once per run: (source, dataset, period) -> its LOGGED fields."""
     log_df = read_table(spark, "ops", DELIVERIES, settings)
     if log_df is None:
-        return set()
-    rows = log_df.where(log_df.status == "loaded").select("source", "dataset", "period", "delivery_id").collect()
-    return {tuple(r) for r in rows}
+        return {}
+    return {(r.source, r.dataset, r.period): {f: r[f] for f in LOGGED}
+            for r in log_df.select("source", "dataset", "period", *LOGGED).collect()}
 
 
 LOG_SCHEMA = ("source string, dataset string, period string, delivery_id string, file string, declared bigint, "
@@ -90,7 +93,7 @@ def ingest_bronze(spark, settings: Settings, catalogue: Catalogue, landing: Path
     `on_dataset(name)` reports progress.
     """
     key = load_key(settings)
-    loaded = _loaded_ids(spark, settings)
+    logged = _logged(spark, settings)
     results, entries = [], []
     groups: dict[tuple[str, str], list[Delivery]] = {}
     for d in find_deliveries(landing, catalogue, periods):
@@ -111,17 +114,18 @@ def ingest_bronze(spark, settings: Settings, catalogue: Catalogue, landing: Path
                 entries.append(_entry(d, None, None, None, 0, "held_at_source", reason))
                 results.append(IngestResult(d.key, "held_at_source", 0, reason))
             continue
+
         new = []
         for d in deliveries:
             checked = checks[d.key]
             if isinstance(checked, DeliveryRejected):
                 reason = str(checked)
                 log.error("rejected delivery %s: %s", d.key, reason)
-                keep_rejected(settings, d, dataset, reason, key)
                 declared, landed = _rejected_counts(d.folder)
+                keep_rejected(settings, d, dataset, reason, key)
                 entries.append(_entry(d, None, d.key, declared, landed, "rejected", reason))
                 results.append(IngestResult(d.key, "rejected", landed, reason))
-            elif (d.source, d.dataset, d.period, checked.delivery_id) in loaded:
+            elif _already_loaded(checked, logged):
                 results.append(IngestResult(d.key, "skipped", checked.landed_rows, "already loaded"))
             else:
                 new.append(checked)
@@ -139,11 +143,22 @@ def ingest_bronze(spark, settings: Settings, catalogue: Catalogue, landing: Path
             replace_slice(frame, "bronze", table_name(source, code), {"_period": [c.delivery.period for c in new]},
                           partition_by=["_period"], settings=settings)
             log.info("bronze %s/%s: %d deliveries loaded", source, code, len(new))
+    entries = [e for e in entries if not _unchanged(e, logged)]  # the same rejection again: nothing to write
     _record(spark, settings, entries)
     for e in entries:  # after the log's commit: a run killed before it rejects (and keeps) the same again
         if e["status"] == "loaded":
             forget_rejected(settings, e["source"], e["dataset"], e["period"])
     return results
+
+
+def _unchanged(entry: dict, logged: dict) -> bool:
+    return logged.get((entry["source"], entry["dataset"], entry["period"])) == {f: entry[f] for f in LOGGED}
+
+
+def _already_loaded(checked, logged: dict) -> bool:
+    d = checked.delivery
+    last = logged.get((d.source, d.dataset, d.period), {})
+    return last.get("status") == "loaded" and last.get("delivery_id") == checked.delivery_id
 
 
 def _entry(d: Delivery, delivery_id, file, declared, landed, status: str, reason) -> dict:

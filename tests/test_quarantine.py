@@ -149,17 +149,21 @@ def test_shorten_cuts_long_values_and_says_how_long():
     assert cut.startswith("长" * VALUE_LIMIT + "…") and "100000" in cut and len(cut) < VALUE_LIMIT + 20
 
 
-def test_quarantine_examples_cut_a_huge_value(spark):
-    from creditlake.conform.silver import quarantine_examples
+def test_delivery_summary_counts_and_cuts_a_huge_value(spark):
+    from creditlake.conform.silver import delivery_summary
 
     rows = [("2024-01", "a/b/2024-01/f.csv", 7, "type", "approved_on", HUGE),
-            ("2024-01", "a/b/2024-01/f.csv", 3, "required", "name", None)]
-    df = spark.createDataFrame(rows, "period string, file string, row_number long, rule string, column string, "
-                                     "value string")
-    (got,) = quarantine_examples(df).collect()
-    assert got.examples[0] == "a/b/2024-01/f.csv: row 3: required (name = null)"
-    assert got.examples[1].startswith("a/b/2024-01/f.csv: row 7: type (approved_on = 长长")
-    assert "共 100000 字符" in got.examples[1] and len(got.examples[1]) < 200
+            ("2024-01", "a/b/2024-01/f.csv", 3, "required", "name", None),
+            ("2024-01", "a/b/2024-01/f.csv", 1, None, None, None),
+            ("2024-01", "a/b/2024-01/f.csv", 2, None, None, None)]
+    df = spark.createDataFrame(rows, "_period string, _file string, _row_number long, _rule string, "
+                                     "_rule_column string, _rule_value string")
+    got = {r._rule: (r.n, [x.line for x in r.first]) for r in delivery_summary(df).collect()}
+    assert got[None] == (2, [])
+    assert got["required"] == (1, ["a/b/2024-01/f.csv: row 3: required (name = null)"])
+    (line,) = got["type"][1]
+    assert line.startswith("a/b/2024-01/f.csv: row 7: type (approved_on = 长长") and got["type"][0] == 1
+    assert "共 100000 字符" in line and len(line) < 200
 
 
 def test_rejected_deliveries_keep_no_clear_personal_value(tmp_path):

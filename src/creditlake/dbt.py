@@ -172,23 +172,26 @@ def build_layers(spark, settings: Settings, layers: list[str] | None = None,
     log.info("dbt build of %s: %d nodes%s", label, result.nodes,
              " (seeds unchanged, not reloaded)" if seeds_unchanged else "")
     if not result.failed:
-        record_built_from(f"gold.{'-'.join(layers)}", inputs, settings)
+        record_built_from(f"gold.{'-'.join(layers)}", gold_inputs(settings, layers, extra), settings)
     return result
 
 
 def gold_inputs(settings: Settings, layers: list[str], extra: list[str]) -> dict:
-    """What a gold build reads: every lake table dbt does not build itself (versions), the project's files and
-    the build's arguments. The same inputs again (a rerun with nothing new delivered) need no build."""
+    """What a gold build reads: every silver and ops table dbt does not build itself (versions), the project's
+    files, the build's arguments and which of the layers' own tables exist. The same inputs again (a rerun with
+    nothing new delivered) need no build."""
     import hashlib
-
-    from creditlake.spark import LAYERS as LAKE_LAYERS
 
     owned = dbt_owned_tables()
     versions = {f"{layer}.{t.name}": table_version(layer, t.name, settings)
-                for layer in LAKE_LAYERS if layer != "gold" and (settings.lake / layer).is_dir()
+                for layer in ("silver", "ops") if (settings.lake / layer).is_dir()
                 for t in sorted((settings.lake / layer).iterdir()) if t.is_dir() and t.name not in owned}
     digest = hashlib.sha256()
     for path in sorted(p for p in DBT_PROJECT.rglob("*") if p.is_file()
                        and not {"target", "logs", "dbt_packages"} & set(p.relative_to(DBT_PROJECT).parts)):
         digest.update(str(path.relative_to(DBT_PROJECT)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return {"tables": versions, "project": digest.hexdigest()[:16], "layers": layers, "args": extra}
+    # The layers' own tables present in the lake: one removed since is built again.
+    own = sorted({p.stem for layer in layers for sel in LAYERS[layer] if sel.startswith("path:")
+                  for p in (DBT_PROJECT / sel.removeprefix("path:")).rglob("*") if p.suffix in (".sql", ".csv")
+                  for base in ("silver", "gold") if (settings.lake / base / p.stem / "_delta_log").is_dir()})
+    return {"tables": versions, "own": own, "project": digest.hexdigest()[:16], "layers": layers, "args": extra}

@@ -55,20 +55,6 @@ def quarantine_rows(checked):
     )
 
 
-def quarantine_examples(quarantine, n: int = 3):
-    """Pure: per period, the first `n` quarantined rows as one-line messages, "file: row N: rule (column = value)",
-    the value cut to VALUE_LIMIT characters (it is a pseudonym for a personal column, null for a secret one)."""
-    from pyspark.sql import functions as F
-
-    from creditlake.ingest.quarantine import shortened
-
-    line = F.format_string("%s: row %d: %s (%s = %s)", "file", "row_number", "rule", "column",
-                           shortened(F.col("value")))
-    return quarantine.groupBy("period").agg(
-        F.slice(F.transform(F.array_sort(F.collect_list(F.struct("row_number", line.alias("line")))),
-                            lambda x: x["line"]), 1, n).alias("examples"))
-
-
 def silver_rows(checked, dataset):
     """Pure: the good rows, typed, with their lineage."""
     from pyspark.sql import functions as F
@@ -94,58 +80,94 @@ def silver_inputs(dataset, table: str, settings: Settings) -> dict:
     }
 
 
+def delivery_summary(checked, n: int = 3):
+    """Pure: one aggregate of the checked rows per (period, rule): how many, and for a broken rule its first `n`
+    rows in file order as one-line messages, "file: row N: rule (column = value)", the value cut to VALUE_LIMIT
+    characters (a pseudonym for a personal column, null for a secret one)."""
+    from pyspark.sql import functions as F
+
+    from creditlake.ingest.quarantine import shortened
+
+    line = F.format_string("%s: row %d: %s (%s = %s)", "_file", "_row_number", "_rule", "_rule_column",
+                           shortened(F.col("_rule_value")))
+    first = F.collect_list(F.when(F.col("_rule").isNotNull(), F.struct("_row_number", line.alias("line"))))
+    return checked.groupBy("_period", "_rule").agg(F.count("*").alias("n"),
+                                                   F.slice(F.array_sort(first), 1, n).alias("first"))
+
+
+QUARANTINE_SCHEMA = ("delivery_id string, source string, dataset string, period string, file string, "
+                     "row_number bigint, rule string, column string, value string, record_hash string, "
+                     "ingested_at timestamp")
+
+
 def build_silver(spark, settings: Settings, catalogue: Catalogue, periods: list[str],
                  sources: list[str] | None = None, datasets: list[str] | None = None,
                  on_dataset=None) -> list[SilverResult]:
     """Conform the bronze months `periods` of every dataset; the enterprise spine first, so the others link to it.
 
-    One pass and one commit per dataset for all months (silver, then quarantine): a rerun replaces the same
-    slices, so it changes nothing, and a run killed between the two commits is completed by the next. A dataset
-    whose inputs (silver_inputs) are those it was last built from, for these months, is skipped.
+    One pass per dataset: its rows checked once (cached), counted in one aggregate, its silver months replaced in
+    one commit and its quarantined rows staged as Parquet; then one commit of `ops.quarantine` for the whole run.
+    A rerun replaces the same slices, so it changes nothing; a run killed before the quarantine commit has
+    recorded no dataset as built, so the next run builds them again. A dataset whose inputs (silver_inputs) are
+    those it was last built from, for these months, is skipped.
     """
+    import shutil
+    import uuid
+
     from pyspark.sql import functions as F
 
     ordered = sorted(catalogue.datasets(), key=lambda sd: (sd[0].code, sd[1].code) != ENTERPRISE_SPINE)
-    results = []
-    for source, dataset in ordered:
-        name = f"{source.code}/{dataset.code}"
-        if (sources and source.code not in sources) or (datasets and name not in datasets):
-            continue
-        table = table_name(source.code, dataset.code)
-        inputs = silver_inputs(dataset, table, settings)
-        if inputs["bronze"] is None or is_built_from(f"silver.{table}", inputs, periods, settings):
-            continue  # nothing delivered, or nothing new since these months were built: nothing to do
-        bronze = read_table(spark, "bronze", table, settings)
-        if on_dataset:
-            on_dataset(name)
-        spine = read_table(spark, "silver", table_name(*ENTERPRISE_SPINE), settings) \
-            if dataset.links_to_enterprise else None
-        current = read_table(spark, "silver", table, settings)
-        earlier = current.where(~F.col("_period").isin(periods)) if current is not None else None
-        checked = split_checked(bronze.where(F.col("_period").isin(periods)), dataset, spine, earlier).persist()
-        counts: dict[str, dict[str | None, int]] = {}
-        for r in checked.groupBy("_period", "_rule").agg(F.count("*").alias("n")).collect():
-            counts.setdefault(r["_period"], {})[r["_rule"]] = r["n"]
-        if not counts:
+    staging = settings.spark_work / f"quarantine-{uuid.uuid4().hex}"
+    results, built = [], []
+    try:
+        for source, dataset in ordered:
+            name = f"{source.code}/{dataset.code}"
+            if (sources and source.code not in sources) or (datasets and name not in datasets):
+                continue
+            table = table_name(source.code, dataset.code)
+            inputs = silver_inputs(dataset, table, settings)
+            if inputs["bronze"] is None or is_built_from(f"silver.{table}", inputs, periods, settings):
+                continue  # nothing delivered, or nothing new since these months were built: nothing to do
+            bronze = read_table(spark, "bronze", table, settings)
+            if on_dataset:
+                on_dataset(name)
+            spine = read_table(spark, "silver", table_name(*ENTERPRISE_SPINE), settings) \
+                if dataset.links_to_enterprise else None
+            current = read_table(spark, "silver", table, settings)
+            earlier = current.where(~F.col("_period").isin(periods)) if current is not None else None
+            checked = split_checked(bronze.where(F.col("_period").isin(periods)), dataset, spine, earlier).persist()
+            counts: dict[str, dict[str | None, int]] = {}
+            firsts: dict[str, list] = {}
+            for r in delivery_summary(checked).collect():
+                counts.setdefault(r["_period"], {})[r["_rule"]] = r["n"]
+                firsts.setdefault(r["_period"], []).extend(tuple(x) for x in r["first"])
+            done = sorted(counts)
+            if done:
+                replace_slice(silver_rows(checked, dataset), "silver", table, {"_period": done},
+                              partition_by=["_period"], settings=settings)
+                if any(k is not None for c in counts.values() for k in c):
+                    quarantine_rows(checked).write.parquet(str(staging / table))
+                built.append((source.code, dataset.code, table, done, inputs))
+            else:
+                record_built_from(f"silver.{table}", {**inputs, "periods": sorted(periods)}, settings)
             checked.unpersist()
-            record_built_from(f"silver.{table}", {**inputs, "periods": sorted(periods)}, settings)
-            continue
-        done = sorted(counts)
-        replace_slice(silver_rows(checked, dataset), "silver", table, {"_period": done}, partition_by=["_period"],
-                      settings=settings)
-        replace_slice(quarantine_rows(checked), "ops", "quarantine",
-                      {"source": source.code, "dataset": dataset.code, "period": done}, settings=settings)
-        examples: dict[str, list[str]] = {}
-        if any(k is not None for c in counts.values() for k in c):
-            examples = {r["period"]: list(r["examples"])
-                        for r in quarantine_examples(quarantine_rows(checked)).collect()}
-        checked.unpersist()
-        record_built_from(f"silver.{table}", {**inputs, "periods": sorted(periods)}, settings)
-        for period in done:
-            c = counts[period]
-            by_rule = {k: v for k, v in c.items() if k is not None}
-            results.append(SilverResult(f"{name}/{period}", sum(c.values()), c.get(None, 0),
-                                        sum(by_rule.values()), by_rule, examples.get(period, [])))
-            log.info("silver %s/%s: %d loaded, %d quarantined %s", name, period, c.get(None, 0),
-                     sum(by_rule.values()), by_rule)
+            for period in done:
+                c = counts[period]
+                by_rule = {k: v for k, v in c.items() if k is not None}
+                examples = [line for _, line in sorted(firsts[period])[:3]]
+                results.append(SilverResult(f"{name}/{period}", sum(c.values()), c.get(None, 0),
+                                            sum(by_rule.values()), by_rule, examples))
+                log.info("silver %s/%s: %d loaded, %d quarantined %s", name, period, c.get(None, 0),
+                         sum(by_rule.values()), by_rule)
+        if built:
+            staged = [str(p) for p in sorted(staging.iterdir())] if staging.is_dir() else []
+            quarantine = (spark.read.schema(QUARANTINE_SCHEMA).parquet(*staged) if staged
+                          else spark.createDataFrame([], QUARANTINE_SCHEMA))
+            replace_slice(quarantine, "ops", "quarantine",
+                          [{"source": s, "dataset": d, "period": done} for s, d, _, done, _ in built],
+                          settings=settings)
+            for *_, table, _, inputs in built:
+                record_built_from(f"silver.{table}", {**inputs, "periods": sorted(periods)}, settings)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return results

@@ -344,3 +344,20 @@ def test_an_optional_column_must_be_nullable():
         Dataset(code="t", name_zh="测", name_en="T", key="uscc", unique=["uscc"],
                 columns=[{"name": "uscc", "type": "string"},
                          {"name": "x", "type": "string", "nullable": False, "optional": True}])
+
+
+def test_checks_in_worker_processes_equal_the_checks_here(tmp_path, monkeypatch, caplog):
+    """A large run is checked by forked workers: the same CheckedDelivery or the same rejection, in order."""
+    from creditlake.ingest import landing
+
+    good = _deliver(tmp_path / "a", "t.csv", b"uscc,name,amount,note\nA1,n,1,x\n", rows=1)
+    bad = _deliver(tmp_path / "b", "t.csv", b"uscc,name,amount,note\nA1,n,1,x\n", rows=2)
+    jsonl = _deliver(tmp_path / "c", "t.jsonl", b'{"uscc": "A1", "name": "n", "amount": 1, "note": "x"}\n\n{}\n', rows=2)
+    pairs = [(good, _dataset()), (bad, _dataset()), (jsonl, _dataset("jsonl"))]
+    here = landing.check_deliveries(pairs, workers=1)
+    monkeypatch.setattr(landing, "PARALLEL_CHECK_BYTES", 0)
+    there = landing.check_deliveries(pairs, workers=2)
+    assert "no worker processes" not in caplog.text  # the workers ran (no fallback to this process)
+    assert [type(r) for r in there] == [landing.CheckedDelivery, DeliveryRejected, landing.CheckedDelivery]
+    assert there[0] == here[0] and there[2] == here[2] and there[2].blanks_after_rows == (1,)
+    assert str(there[1]) == str(here[1]) and "declares 2 rows, file has 1" in str(there[1])

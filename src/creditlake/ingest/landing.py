@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -332,8 +333,9 @@ def check_deliveries(pairs: list[tuple[Delivery, Dataset]], workers: int | None 
         try:
             with ProcessPoolExecutor(min(workers, len(pairs)), mp_context=get_context("fork")) as pool:
                 return list(pool.map(_check_or_reason, pairs, chunksize=max(1, len(pairs) // (8 * workers))))
-        except (BrokenProcessPool, OSError):
-            pass  # no processes to be had here: check in this one
+        except (BrokenProcessPool, OSError) as exc:  # no processes to be had here: check in this one
+            logging.getLogger(__name__).warning("checking deliveries in this process: no worker processes (%s)",
+                                                exc)
     return [_check_or_reason(p) for p in pairs]
 
 

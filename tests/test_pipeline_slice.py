@@ -37,12 +37,21 @@ def test_accounting_of_one_month_replaces_that_month_and_keeps_the_others(pipeli
         return {r["delivery"]: (r["declared"], r["landed"], r["loaded"], r["quarantined"],
                                 dict(r["quarantined_by_rule"])) for r in rows}
 
+    from creditlake.lake import table_version
+
     before = by_delivery(read_accounting(spark, settings))
     months = sorted({d.rsplit("/", 1)[1] for d in before})
     assert len(months) == 3
-    frame = build_accounting(spark, settings, default_catalogue(), periods=[months[1]])
+    version = table_version("ops", "accounting", settings)
+    frame = build_accounting(spark, settings, default_catalogue(), periods=[months[1]], force=True)
+    assert table_version("ops", "accounting", settings) == version + 1
     assert {r["period"] for r in frame.select("period").distinct().collect()} == {months[1]}
     assert by_delivery(read_accounting(spark, settings)) == before
+    # Again, with nothing it counts changed since: nothing recomputed, nothing written, the same rows.
+    kept = build_accounting(spark, settings, default_catalogue(), periods=[months[1]])
+    assert table_version("ops", "accounting", settings) == version + 1
+    assert by_delivery(r.asDict(recursive=True) for r in kept.collect()) == {
+        d: v for d, v in before.items() if d.endswith(months[1])}
 
 
 def test_planted_faults_are_quarantined_with_their_rule(pipeline_run, spark, landing):

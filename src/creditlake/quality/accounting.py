@@ -45,11 +45,14 @@ def accounting_frame(deliveries, silver_counts, quarantine):
     )
 
 
-def build_accounting(spark, settings: Settings, catalogue: Catalogue, periods: list[str] | None = None):
-    """Recompute ops.accounting from the delivery log, silver and quarantine (one row per delivery).
+def build_accounting(spark, settings: Settings, catalogue: Catalogue, periods: list[str] | None = None,
+                     force: bool = False):
+    """Recompute ops.accounting from the delivery log, silver and quarantine (one row per delivery); return the
+    accounting rows of the months (None before any delivery is logged).
 
     `periods`: only these months' rows are recomputed and replaced (silver is partitioned by month, so a monthly
-    run counts one month, not the whole lake); the other months' rows are kept as they are. None: every month."""
+    run counts one month, not the whole lake); the other months' rows are kept as they are. None: every month.
+    Nothing is recomputed when none of the tables it counts changed since these months were (unless `force`)."""
     from pyspark.sql import functions as F
 
     def inputs() -> dict:  # the delivery log, quarantine, every silver table and the accounting as they are now
@@ -61,8 +64,11 @@ def build_accounting(spark, settings: Settings, catalogue: Catalogue, periods: l
                 "code": code_fingerprint(sys.modules[__name__])}
 
     deliveries = read_table(spark, "ops", "deliveries", settings)
-    if deliveries is None or is_built_from(ACCOUNTING, inputs(), periods or ["*"], settings):
+    if deliveries is None:
         return None
+    if not force and is_built_from(ACCOUNTING, inputs(), periods or ["*"], settings):
+        kept = read_table(spark, "ops", ACCOUNTING, settings)
+        return kept.where(F.col("period").isin(periods)) if periods else kept
 
     def scoped(df, column: str = "period"):
         return df.where(F.col(column).isin(periods)) if periods else df

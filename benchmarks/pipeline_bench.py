@@ -13,10 +13,12 @@ Spark side of the Spark/DuckDB ratio. DuckDB computes the same two marts (the sa
 the same silver Delta tables, read through the `deltalake` package's file list, and its results are compared with
 Spark's (rows and sums).
 
-Also: peak driver memory (the JVM's VmHWM) and Python peak RSS per run, files and bytes written per layer, the
-log-log slope of time against size per stage (and a projection to `--project` sizes, labelled as one), and an
-incremental month: the last month added to a lake that holds the months before it (bronze + silver + quality + gold
-for one month), against the full recompute of every month.
+Also the **DuckDB floor** on the same landing files (`duckdb_floor.py`: read and written as Parquet; and the same
+with the catalogue's checks), with the pipeline's cost per row as a ratio to the floor's. Also: peak driver memory
+(the JVM's VmHWM) and Python peak RSS per run, files and bytes written per layer, the log-log slope of time against
+size per stage (and a projection to `--project` sizes, labelled as one), and an incremental month: the last month
+added to a lake that holds the months before it (bronze + silver + quality + gold for one month), against the full
+recompute of every month.
 
 Figures are medians of `--repeat` runs. Progress goes to stderr; the tables to stdout; `--json` saves everything.
 """
@@ -35,6 +37,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from duckdb_floor import floor
 
 STAGES = ("generate", "bronze", "silver", "quality", "gold", "publish", "report")
 SPARK_STAGES = STAGES[1:]
@@ -474,6 +478,16 @@ def bench_size(size: int, args, work: Path) -> dict:
                  f"same results: {d['same']})")
         if not args.keep:
             shutil.rmtree(home, ignore_errors=True)
+    floors = []
+    for i in range(0 if args.incremental_only else args.repeat):
+        pair = {}
+        for checks in (False, True):
+            out = work / f"floor-{size}"
+            pair["checked" if checks else "plain"] = floor(landing, out, args.duckdb_threads, checks)
+            shutil.rmtree(out, ignore_errors=True)
+        floors.append(pair)
+        progress(f"      floor    {pair['plain']['seconds']:7.1f} s plain, {pair['checked']['seconds']:.1f} s checked "
+                 f"(DuckDB, {args.duckdb_threads} threads, {pair['plain']['rows']:,} rows)")
     inc = []
     wanted = not args.no_incremental and (args.incremental_sizes is None or size in args.incremental_sizes)
     for i in range(args.repeat if wanted else 0):
@@ -482,7 +496,8 @@ def bench_size(size: int, args, work: Path) -> dict:
         inc.append(figures)
         if not args.keep:
             shutil.rmtree(home, ignore_errors=True)
-    return {"size": size, "months": len(months), "generate": gens, "full": full, "duckdb": duck, "incremental": inc}
+    return {"size": size, "months": len(months), "generate": gens, "full": full, "duckdb": duck, "floor": floors,
+            "incremental": inc}
 
 
 # --- the tables ----------------------------------------------------------------------------------------------------
@@ -520,6 +535,8 @@ def summarise(result: dict) -> dict:
         "duckdb_same": all(d["same"] for d in result["duckdb"]),
         "duckdb_figures": result["duckdb"][0]["figures"],
         "runs": len(full),
+        "floor_s": {k: median(f[k]["seconds"] for f in result["floor"]) for k in ("plain", "checked")},
+        "floor_rows": result["floor"][0]["plain"]["rows"],
     }
     if result["incremental"]:
         inc = {s: median(r["stages"][s] for r in result["incremental"]) for s in INCREMENTAL_STAGES}
@@ -594,6 +611,20 @@ def print_tables(summaries: list[dict], project: list[int]) -> None:
         print(f"{s['size']:>11,} {rows:>10,} {s['marts_spark_s']:>8.1f} {s['marts_duckdb_s']:>8.2f} "
               f"{s['marts_spark_s'] / s['marts_duckdb_s']:>12.1f} {str(s['duckdb_same']):>5}")
     print("(same: the two marts' row counts agree exactly between DuckDB and Spark, their index sums to 1e-5)")
+
+    print("\n## The DuckDB floor: the same landing files read, (checked,) written as Parquet; the pipeline against it")
+    print(f"{'enterprises':>11} {'rows':>10} {'plain s':>8} {'rows/s':>10} {'checked s':>9} {'rows/s':>10} "
+          f"{'pipeline s':>10} {'rows/s':>10} {'/plain':>7} {'/checked':>8} {'bronze+silver/checked':>21}")
+    for s in summaries:
+        rows, fl, pipe = s["rows"]["bronze"], s["floor_s"], s["pipeline_s"]
+        # Cost per row against the floor's cost per row over the same files (the floor also reads rejected files).
+        per_row = lambda secs, n: secs / n if n else float("nan")  # noqa: E731
+        ratio = lambda secs, floor_s: per_row(secs, rows) / per_row(floor_s, s["floor_rows"])  # noqa: E731
+        print(f"{s['size']:>11,} {rows:>10,} {fl['plain']:>8.1f} {fmt_rate(s['floor_rows'], fl['plain'])} "
+              f"{fl['checked']:>9.1f} {fmt_rate(s['floor_rows'], fl['checked'])} {pipe:>10.1f} {fmt_rate(rows, pipe)} "
+              f"{ratio(pipe, fl['plain']):>7.1f} {ratio(pipe, fl['checked']):>8.1f} "
+              f"{ratio(s['stage_s']['bronze'] + s['stage_s']['silver'], fl['checked']):>21.1f}")
+    print("(ratios are cost per row: the pipeline's seconds per landed row over the floor's seconds per row read)")
 
     sizes = [s["size"] for s in summaries]
     print("\n## Log-log slope of time against size (1 = linear; < 1: fixed costs still dominate)")

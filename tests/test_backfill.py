@@ -46,8 +46,9 @@ def test_two_month_backfill_killed_half_way_converges_to_the_same_gold(pipeline_
         pytest.skip("PostgreSQL is not running (bash scripts/test.sh starts it): the scheduler needs it")
 
     before = _served_checksums(settings)
-    # A deadline every backfill run misses (30 s after it is queued): Airflow's deadline alert must record both.
-    env = {**os.environ, "CREDITLAKE_HOME": str(settings.home), "CREDITLAKE_RUN_DEADLINE_MINUTES": "0.5"}
+    # A deadline every backfill run misses (3 s after it is queued; a month with nothing new still runs its five
+    # task processes, well over that): Airflow's deadline alert must record both.
+    env = {**os.environ, "CREDITLAKE_HOME": str(settings.home), "CREDITLAKE_RUN_DEADLINE_MINUTES": "0.05"}
     command = [sys.executable, "-m", "creditlake.cli", "backfill", "--start", "2024-02", "--end", "2024-03",
                "--sources", "samr", "--landing", str(landing[0])]
     try:
@@ -98,6 +99,7 @@ def test_two_month_backfill_killed_half_way_converges_to_the_same_gold(pipeline_
     # Each run missed its deadline and the executor ran the callback, which says which run and since when.
     import json
 
+    # (The unpaused DAG's latest scheduled month, with no deliveries, may be late too: only backfill runs count.)
     late = [json.loads(line) for line in (settings.logs / "deadlines.jsonl").read_text().splitlines()]
-    assert {(r["dag_id"], r["run_type"]) for r in late} == {("creditlake_monthly", "backfill")}
-    assert len({r["run_id"] for r in late}) == 2, late
+    assert {r["dag_id"] for r in late} == {"creditlake_monthly"}
+    assert len({r["run_id"] for r in late if r["run_type"] == "backfill"}) == 2, late

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     spark_master: str = Field("local[2]", description="Spark master URL, e.g. spark://127.0.0.1:7077.")
     spark_driver_memory: str = Field("2g", description="Driver memory for local runs.")
     shuffle_partitions: int = Field(4, description="spark.sql.shuffle.partitions; small for local mode.")
+    dataset_threads: int = Field(
+        3, ge=1, description="Datasets whose bronze or silver Spark work runs at once, in threads of one session: "
+        "one dataset's driver-side work (Delta logs, planning, commits) overlaps another's tasks "
+        "(docs/performance.md).")
     delta_optimize_write: bool = Field(
         False, description="Delta optimized writes: one shuffle before each write so a partition gets a few "
         "full-size files instead of one per task (docs/performance.md).")

@@ -92,6 +92,19 @@ def _jvm_stdout_to_stderr():
         os.close(saved)
 
 
+def for_each_concurrently(fn, items: list, threads: int) -> list:
+    """`fn(item)` for every item, `threads` at a time in threads of this process (sharing its SparkSession, whose
+    scheduler runs their jobs side by side); the results in the items' order. An error is raised once every
+    started call has ended, so no Delta commit is cut off half-way."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if threads <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dataset") as pool:
+        futures = [pool.submit(fn, item) for item in items]
+    return [f.result() for f in futures]
+
+
 def is_delta_table(path: Path) -> bool:
     """Whether `path` holds a Delta table with at least one commit. A table another process is creating has its
     _delta_log folder before its first commit lands; until then it is not a table (to register, read or append to)."""

@@ -107,67 +107,84 @@ def build_silver(spark, settings: Settings, catalogue: Catalogue, periods: list[
 
     One pass per dataset: its rows checked once (cached), counted in one aggregate, its silver months replaced in
     one commit and its quarantined rows staged as Parquet; then one commit of `ops.quarantine` for the whole run.
-    A rerun replaces the same slices, so it changes nothing; a run killed before the quarantine commit has
-    recorded no dataset as built, so the next run builds them again. A dataset whose inputs (silver_inputs) are
-    those it was last built from, for these months, is skipped.
+    Datasets after the spine are conformed `settings.dataset_threads` at a time. A rerun replaces the same slices,
+    so it changes nothing; a run killed before the quarantine commit has recorded no dataset as built, so the next
+    run builds them again. A dataset whose inputs (silver_inputs) are those it was last built from, for these
+    months, is skipped.
     """
     import shutil
     import uuid
 
-    from pyspark.sql import functions as F
+    from creditlake.spark import for_each_concurrently
 
-    ordered = sorted(catalogue.datasets(), key=lambda sd: (sd[0].code, sd[1].code) != ENTERPRISE_SPINE)
+    wanted = [(source, dataset) for source, dataset in catalogue.datasets()
+              if not (sources and source.code not in sources)
+              and not (datasets and f"{source.code}/{dataset.code}" not in datasets)]
+    spine = [sd for sd in wanted if (sd[0].code, sd[1].code) == ENTERPRISE_SPINE]
+    others = [sd for sd in wanted if (sd[0].code, sd[1].code) != ENTERPRISE_SPINE]
     staging = settings.spark_work / f"quarantine-{uuid.uuid4().hex}"
-    results, built = [], []
+
+    def one(source_dataset):
+        return _conform_dataset(spark, settings, *source_dataset, periods, staging, on_dataset)
+
     try:
-        for source, dataset in ordered:
-            name = f"{source.code}/{dataset.code}"
-            if (sources and source.code not in sources) or (datasets and name not in datasets):
-                continue
-            table = table_name(source.code, dataset.code)
-            inputs = silver_inputs(dataset, table, settings)
-            if inputs["bronze"] is None or is_built_from(f"silver.{table}", inputs, periods, settings):
-                continue  # nothing delivered, or nothing new since these months were built: nothing to do
-            bronze = read_table(spark, "bronze", table, settings)
-            if on_dataset:
-                on_dataset(name)
-            spine = read_table(spark, "silver", table_name(*ENTERPRISE_SPINE), settings) \
-                if dataset.links_to_enterprise else None
-            current = read_table(spark, "silver", table, settings)
-            earlier = current.where(~F.col("_period").isin(periods)) if current is not None else None
-            checked = split_checked(bronze.where(F.col("_period").isin(periods)), dataset, spine, earlier).persist()
-            counts: dict[str, dict[str | None, int]] = {}
-            firsts: dict[str, list] = {}
-            for r in delivery_summary(checked).collect():
-                counts.setdefault(r["_period"], {})[r["_rule"]] = r["n"]
-                firsts.setdefault(r["_period"], []).extend(tuple(x) for x in r["first"])
-            done = sorted(counts)
-            if done:
-                replace_slice(silver_rows(checked, dataset), "silver", table, {"_period": done},
-                              partition_by=["_period"], settings=settings)
-                if any(k is not None for c in counts.values() for k in c):
-                    quarantine_rows(checked).write.parquet(str(staging / table))
-                built.append((source.code, dataset.code, table, done, inputs))
-            else:
-                record_built_from(f"silver.{table}", {**inputs, "periods": sorted(periods)}, settings)
-            checked.unpersist()
-            for period in done:
-                c = counts[period]
-                by_rule = {k: v for k, v in c.items() if k is not None}
-                examples = [line for _, line in sorted(firsts[period])[:3]]
-                results.append(SilverResult(f"{name}/{period}", sum(c.values()), c.get(None, 0),
-                                            sum(by_rule.values()), by_rule, examples))
-                log.info("silver %s/%s: %d loaded, %d quarantined %s", name, period, c.get(None, 0),
-                         sum(by_rule.values()), by_rule)
+        done = [one(sd) for sd in spine] + for_each_concurrently(one, others, settings.dataset_threads)
+        results = [r for rs, _ in done for r in rs]
+        built = [b for _, b in done if b is not None]
         if built:
             staged = [str(p) for p in sorted(staging.iterdir())] if staging.is_dir() else []
             quarantine = (spark.read.schema(QUARANTINE_SCHEMA).parquet(*staged) if staged
                           else spark.createDataFrame([], QUARANTINE_SCHEMA))
             replace_slice(quarantine, "ops", "quarantine",
-                          [{"source": s, "dataset": d, "period": done} for s, d, _, done, _ in built],
+                          [{"source": s, "dataset": d, "period": months} for s, d, _, months, _ in built],
                           settings=settings)
             for *_, table, _, inputs in built:
                 record_built_from(f"silver.{table}", {**inputs, "periods": sorted(periods)}, settings)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return results
+
+
+def _conform_dataset(spark, settings: Settings, source, dataset, periods: list[str], staging, on_dataset):
+    """One dataset's months: (their SilverResults, what to record as built once ops.quarantine has the rows, or
+    None when nothing was written)."""
+    from pyspark.sql import functions as F
+
+    name = f"{source.code}/{dataset.code}"
+    table = table_name(source.code, dataset.code)
+    inputs = silver_inputs(dataset, table, settings)
+    if inputs["bronze"] is None or is_built_from(f"silver.{table}", inputs, periods, settings):
+        return [], None  # nothing delivered, or nothing new since these months were built: nothing to do
+    bronze = read_table(spark, "bronze", table, settings)
+    if on_dataset:
+        on_dataset(name)
+    spine = read_table(spark, "silver", table_name(*ENTERPRISE_SPINE), settings) \
+        if dataset.links_to_enterprise else None
+    current = read_table(spark, "silver", table, settings)
+    earlier = current.where(~F.col("_period").isin(periods)) if current is not None else None
+    checked = split_checked(bronze.where(F.col("_period").isin(periods)), dataset, spine, earlier).persist()
+    counts: dict[str, dict[str | None, int]] = {}
+    firsts: dict[str, list] = {}
+    for r in delivery_summary(checked).collect():
+        counts.setdefault(r["_period"], {})[r["_rule"]] = r["n"]
+        firsts.setdefault(r["_period"], []).extend(tuple(x) for x in r["first"])
+    done, built = sorted(counts), None
+    if done:
+        replace_slice(silver_rows(checked, dataset), "silver", table, {"_period": done},
+                      partition_by=["_period"], settings=settings)
+        if any(k is not None for c in counts.values() for k in c):
+            quarantine_rows(checked).write.parquet(str(staging / table))
+        built = (source.code, dataset.code, table, done, inputs)
+    else:
+        record_built_from(f"silver.{table}", {**inputs, "periods": sorted(periods)}, settings)
+    checked.unpersist()
+    results = []
+    for period in done:
+        c = counts[period]
+        by_rule = {k: v for k, v in c.items() if k is not None}
+        examples = [line for _, line in sorted(firsts[period])[:3]]
+        results.append(SilverResult(f"{name}/{period}", sum(c.values()), c.get(None, 0),
+                                    sum(by_rule.values()), by_rule, examples))
+        log.info("silver %s/%s: %d loaded, %d quarantined %s", name, period, c.get(None, 0),
+                 sum(by_rule.values()), by_rule)
+    return results, built

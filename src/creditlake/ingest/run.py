@@ -21,6 +21,7 @@ from creditlake.ingest.quarantine import forget_rejected, keep_rejected
 from creditlake.lake import read_table, replace_slice
 from creditlake.pseudonymise import load_key
 from creditlake.settings import Settings
+from creditlake.spark import for_each_concurrently
 
 log = logging.getLogger(__name__)
 DELIVERIES = "deliveries"  # ops.deliveries: one row per (source, dataset, period), the latest attempt
@@ -87,14 +88,14 @@ def ingest_bronze(spark, settings: Settings, catalogue: Catalogue, landing: Path
     """Land every delivery of the given periods (and sources) in bronze; one bad delivery stops nothing else.
 
     Every delivery is checked first (in parallel processes when the run is large); then each dataset's new
-    deliveries are read in one Spark read and written in one Delta commit, and the delivery log gets one commit
-    for the whole run, last. A run killed before that commit rewrites the same bronze slices next time (they are
+    deliveries are read in one Spark read and written in one Delta commit (`settings.dataset_threads` datasets at
+    a time), and the delivery log gets one commit for the whole run, last. A run killed before that commit rewrites the same bronze slices next time (they are
     replaced by period), so bronze never holds a delivery twice. `datasets` narrows to "source/dataset" names;
     `on_dataset(name)` reports progress.
     """
     key = load_key(settings)
     logged = _logged(spark, settings)
-    results, entries = [], []
+    results, entries, writes = [], [], []
     groups: dict[tuple[str, str], list[Delivery]] = {}
     for d in find_deliveries(landing, catalogue, periods):
         if (sources and d.source not in sources) or (datasets and f"{d.source}/{d.dataset}" not in datasets):
@@ -133,16 +134,22 @@ def ingest_bronze(spark, settings: Settings, catalogue: Catalogue, landing: Path
                                       checked.landed_rows, "loaded", None))
                 results.append(IngestResult(d.key, "loaded", checked.landed_rows, delivery_id=checked.delivery_id))
         if new:
-            frame = (
-                read_deliveries(spark, new, dataset)
-                .transform(lambda x: with_secrets_derived(x, dataset))
-                .transform(lambda x: with_personal_flags(x, dataset))
-                .transform(lambda x: with_pseudonyms(x, dataset, key))
-                .transform(lambda x: with_lineage(x, new, dataset))
-            )
-            replace_slice(frame, "bronze", table_name(source, code), {"_period": [c.delivery.period for c in new]},
-                          partition_by=["_period"], settings=settings)
-            log.info("bronze %s/%s: %d deliveries loaded", source, code, len(new))
+            writes.append((source, code, dataset, new))
+
+    def write(item) -> None:
+        source, code, dataset, new = item
+        frame = (
+            read_deliveries(spark, new, dataset)
+            .transform(lambda x: with_secrets_derived(x, dataset))
+            .transform(lambda x: with_personal_flags(x, dataset))
+            .transform(lambda x: with_pseudonyms(x, dataset, key))
+            .transform(lambda x: with_lineage(x, new, dataset))
+        )
+        replace_slice(frame, "bronze", table_name(source, code), {"_period": [c.delivery.period for c in new]},
+                      partition_by=["_period"], settings=settings)
+        log.info("bronze %s/%s: %d deliveries loaded", source, code, len(new))
+
+    for_each_concurrently(write, writes, settings.dataset_threads)
     entries = [e for e in entries if not _unchanged(e, logged)]  # the same rejection again: nothing to write
     _record(spark, settings, entries)
     for e in entries:  # after the log's commit: a run killed before it rejects (and keeps) the same again

@@ -29,8 +29,7 @@ def test_every_landed_record_is_loaded_or_quarantined(pipeline_run, spark, setti
 
 
 def test_accounting_of_one_month_replaces_that_month_and_keeps_the_others(pipeline_run, spark, settings):
-    """A monthly run recomputes only its months' accounting (silver is counted by partition, not whole)."""
-    from creditlake.catalogue import default_catalogue
+    """A monthly run recomputes only its months' accounting (from silver's loaded rows of those months)."""
     from creditlake.quality.accounting import build_accounting, read_accounting
 
     def by_delivery(rows):
@@ -43,15 +42,58 @@ def test_accounting_of_one_month_replaces_that_month_and_keeps_the_others(pipeli
     months = sorted({d.rsplit("/", 1)[1] for d in before})
     assert len(months) == 3
     version = table_version("ops", "accounting", settings)
-    frame = build_accounting(spark, settings, default_catalogue(), periods=[months[1]], force=True)
+    frame = build_accounting(spark, settings, periods=[months[1]], force=True)
     assert table_version("ops", "accounting", settings) == version + 1
     assert {r["period"] for r in frame.select("period").distinct().collect()} == {months[1]}
     assert by_delivery(read_accounting(spark, settings)) == before
     # Again, with nothing it counts changed since: nothing recomputed, nothing written, the same rows.
-    kept = build_accounting(spark, settings, default_catalogue(), periods=[months[1]])
+    kept = build_accounting(spark, settings, periods=[months[1]])
     assert table_version("ops", "accounting", settings) == version + 1
     assert by_delivery(r.asDict(recursive=True) for r in kept.collect()) == {
         d: v for d, v in before.items() if d.endswith(months[1])}
+
+
+def _silver_counts(spark, settings) -> dict:
+    from creditlake.catalogue import default_catalogue, table_name
+    from creditlake.lake import read_table
+
+    counts = {}
+    for source, dataset in default_catalogue().datasets():
+        silver = read_table(spark, "silver", table_name(source.code, dataset.code), settings)
+        if silver is not None:
+            counts |= {(source.code, dataset.code, r["_period"]): r["count"]
+                       for r in silver.groupBy("_period").count().collect()}
+    return counts
+
+
+def test_loaded_rows_are_what_silver_holds_and_a_lake_without_them_is_counted_once(pipeline_run, spark, settings):
+    """The accounting reads ops.loaded_rows, written by silver's own aggregate: it must equal silver's rows. A lake
+    built before that table existed gets it from silver itself, at the next silver run, for every month."""
+    import shutil
+
+    from creditlake.conform.silver import build_silver
+    from creditlake.catalogue import default_catalogue
+
+    def loaded():
+        return {(r.source, r.dataset, r.period): r.loaded for r in spark.table("ops.loaded_rows").collect()}
+
+    counted = _silver_counts(spark, settings)
+    assert loaded() == counted and counted
+    # A lake without the table: one dataset's month rebuilt; every other dataset and month counted from silver.
+    folder = settings.lake / "ops" / "loaded_rows"
+    backup = settings.spark_work / "loaded_rows-backup"
+    shutil.move(folder, backup)
+    spark.sparkContext._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()
+    try:
+        (settings.lake / "ops" / "_built_from" / "silver.power__consumption.json").unlink(missing_ok=True)
+        month = sorted(p for _, _, p in counted)[0]
+        build_silver(spark, settings, default_catalogue(), [month], datasets=["power/consumption"])
+        assert loaded() == counted
+    finally:
+        if not folder.is_dir():
+            shutil.move(backup, folder)
+        shutil.rmtree(backup, ignore_errors=True)
+        spark.sparkContext._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()
 
 
 def test_planted_faults_are_quarantined_with_their_rule(pipeline_run, spark, landing):

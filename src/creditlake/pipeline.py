@@ -108,7 +108,7 @@ def stage_silver(periods: list[str], sources: list[str] | None = None, settings:
     write_reference_tables(spark, settings)
     results = build_silver(spark, settings, default_catalogue(), periods, sources, datasets, on_dataset)
     build_enterprise_history(spark, settings)
-    build_accounting(spark, settings, default_catalogue(), periods)
+    build_accounting(spark, settings, periods)
     return [asdict(r) for r in results]
 
 

@@ -95,6 +95,8 @@ def delivery_summary(checked, n: int = 3):
                                                    F.slice(F.array_sort(first), 1, n).alias("first"))
 
 
+LOADED = "loaded_rows"  # ops.loaded_rows: rows each silver month of each dataset holds, written with it
+LOADED_SCHEMA = "source string, dataset string, period string, loaded long"
 QUARANTINE_SCHEMA = ("delivery_id string, source string, dataset string, period string, file string, "
                      "row_number bigint, rule string, column string, value string, record_hash string, "
                      "ingested_at timestamp")
@@ -106,7 +108,8 @@ def build_silver(spark, settings: Settings, catalogue: Catalogue, periods: list[
     """Conform the bronze months `periods` of every dataset; the enterprise spine first, so the others link to it.
 
     One pass per dataset: its rows checked once (cached), counted in one aggregate, its silver months replaced in
-    one commit and its quarantined rows staged as Parquet; then one commit of `ops.quarantine` for the whole run.
+    one commit and its quarantined rows staged as Parquet; then one commit of `ops.quarantine` and one of
+    `ops.loaded_rows` (the rows of each month written, which the accounting reads) for the whole run.
     Datasets after the spine are conformed `settings.dataset_threads` at a time. A rerun replaces the same slices,
     so it changes nothing; a run killed before the quarantine commit has recorded no dataset as built, so the next
     run builds them again. A dataset whose inputs (silver_inputs) are those it was last built from, for these
@@ -135,10 +138,10 @@ def build_silver(spark, settings: Settings, catalogue: Catalogue, periods: list[
             staged = [str(p) for p in sorted(staging.iterdir())] if staging.is_dir() else []
             quarantine = (spark.read.schema(QUARANTINE_SCHEMA).parquet(*staged) if staged
                           else spark.createDataFrame([], QUARANTINE_SCHEMA))
-            replace_slice(quarantine, "ops", "quarantine",
-                          [{"source": s, "dataset": d, "period": months} for s, d, _, months, _ in built],
-                          settings=settings)
-            for *_, table, _, inputs in built:
+            slices = [{"source": s, "dataset": d, "period": months} for s, d, _, months, *_ in built]
+            replace_slice(quarantine, "ops", "quarantine", slices, settings=settings)
+            _record_loaded(spark, settings, catalogue, built)
+            for _, _, table, _, inputs, _ in built:
                 record_built_from(f"silver.{table}", {**inputs, "periods": sorted(periods)}, settings)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -174,7 +177,7 @@ def _conform_dataset(spark, settings: Settings, source, dataset, periods: list[s
                       partition_by=["_period"], settings=settings)
         if any(k is not None for c in counts.values() for k in c):
             quarantine_rows(checked).write.parquet(str(staging / table))
-        built = (source.code, dataset.code, table, done, inputs)
+        built = (source.code, dataset.code, table, done, inputs, {p: counts[p].get(None, 0) for p in done})
     else:
         record_built_from(f"silver.{table}", {**inputs, "periods": sorted(periods)}, settings)
     checked.unpersist()
@@ -188,3 +191,29 @@ def _conform_dataset(spark, settings: Settings, source, dataset, periods: list[s
         log.info("silver %s/%s: %d loaded, %d quarantined %s", name, period, c.get(None, 0),
                  sum(by_rule.values()), by_rule)
     return results, built
+
+
+def _record_loaded(spark, settings: Settings, catalogue: Catalogue, built: list[tuple]) -> None:
+    """One commit of `ops.loaded_rows` for the run: the loaded rows of each (dataset, month) just built, from the
+    pass's own aggregate. A lake built before the table existed gets its other silver months counted once, from
+    silver itself, in the same commit."""
+    from pyspark.sql import functions as F
+
+    rows = [(s, d, p, n) for s, d, _, _, _, loaded in built for p, n in loaded.items()]
+    slices = [{"source": s, "dataset": d, "period": months} for s, d, _, months, *_ in built]
+    frame = spark.createDataFrame(rows, LOADED_SCHEMA)
+    if table_version("ops", LOADED, settings) is None:
+        fresh = {table: set(months) for _, _, table, months, *_ in built}
+        for source, dataset in catalogue.datasets():
+            table = table_name(source.code, dataset.code)
+            folder = settings.lake / "silver" / table
+            earlier = sorted({p.name.removeprefix("_period=") for p in folder.glob("_period=*")}
+                             - fresh.get(table, set())) if folder.is_dir() else []
+            current = read_table(spark, "silver", table, settings) if earlier else None
+            if current is None:
+                continue
+            frame = frame.unionByName(current.where(F.col("_period").isin(earlier)).groupBy(
+                F.lit(source.code).alias("source"), F.lit(dataset.code).alias("dataset"),
+                F.col("_period").alias("period")).agg(F.count("*").alias("loaded")))
+            slices.append({"source": source.code, "dataset": dataset.code, "period": earlier})
+    replace_slice(frame, "ops", LOADED, slices, settings=settings)

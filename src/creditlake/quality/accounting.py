@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import sys
-from functools import reduce
-
-from creditlake.catalogue import Catalogue, table_name
+from creditlake.conform.silver import LOADED, LOADED_SCHEMA
 from creditlake.lake import (
     code_fingerprint, is_built_from, read_table, record_built_from, replace_slice, table_version,
 )
@@ -45,8 +43,7 @@ def accounting_frame(deliveries, silver_counts, quarantine):
     )
 
 
-def build_accounting(spark, settings: Settings, catalogue: Catalogue, periods: list[str] | None = None,
-                     force: bool = False):
+def build_accounting(spark, settings: Settings, periods: list[str] | None = None, force: bool = False):
     """Recompute ops.accounting from the delivery log, silver and quarantine (one row per delivery); return the
     accounting rows of the months (None before any delivery is logged).
 
@@ -55,11 +52,10 @@ def build_accounting(spark, settings: Settings, catalogue: Catalogue, periods: l
     Nothing is recomputed when none of the tables it counts changed since these months were (unless `force`)."""
     from pyspark.sql import functions as F
 
-    def inputs() -> dict:  # the delivery log, quarantine, every silver table and the accounting as they are now
-        tables = {t.name: table_version("silver", t.name, settings)
-                  for t in sorted((settings.lake / "silver").glob("*__*")) if t.is_dir()}
+    def inputs() -> dict:  # the delivery log, quarantine, silver's loaded rows and the accounting as they are now
         return {"deliveries": table_version("ops", "deliveries", settings),
-                "quarantine": table_version("ops", "quarantine", settings), "silver": tables,
+                "quarantine": table_version("ops", "quarantine", settings),
+                "loaded": table_version("ops", LOADED, settings),
                 "accounting": table_version("ops", ACCOUNTING, settings),
                 "code": code_fingerprint(sys.modules[__name__])}
 
@@ -73,19 +69,15 @@ def build_accounting(spark, settings: Settings, catalogue: Catalogue, periods: l
     def scoped(df, column: str = "period"):
         return df.where(F.col(column).isin(periods)) if periods else df
 
-    counts = []
-    for source, dataset in catalogue.datasets():
-        silver = read_table(spark, "silver", table_name(source.code, dataset.code), settings)
-        if silver is not None:
-            counts.append(scoped(silver, "_period").groupBy(
-                F.col("_source").alias("source"), F.col("_dataset").alias("dataset"),
-                F.col("_period").alias("period")).agg(F.count("*").alias("loaded")))
-    schema = "source string, dataset string, period string, loaded long"
-    silver_counts = reduce(lambda a, b: a.unionByName(b), counts) if counts else spark.createDataFrame([], schema)
+    # Silver's loaded rows per month, as silver counted them when it wrote the month (one small table, not a
+    # read of every silver table).
+    silver_counts = read_table(spark, "ops", LOADED, settings)
+    if silver_counts is None:
+        silver_counts = spark.createDataFrame([], LOADED_SCHEMA)
     quarantine = read_table(spark, "ops", "quarantine", settings)
     if quarantine is None:
         quarantine = spark.createDataFrame([], "source string, dataset string, period string, rule string")
-    frame = accounting_frame(scoped(deliveries), silver_counts, scoped(quarantine))
+    frame = accounting_frame(scoped(deliveries), scoped(silver_counts), scoped(quarantine))
     path = table_path("ops", ACCOUNTING, settings)
     if periods:
         replace_slice(frame, "ops", ACCOUNTING, {"period": list(periods)}, settings=settings)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from creditlake.catalogue import Catalogue, table_name
 from creditlake.conform.rules import (
-    with_duplicates_marked, with_enterprise_link, with_resent_marked, with_rule_violations, with_typed_columns,
+    RESENDABLE, with_duplicates_marked, with_enterprise_link, with_resent_marked, with_rule_violations,
+    with_typed_columns,
 )
 from creditlake.ingest.bronze import LINEAGE
 from creditlake.lake import (
@@ -127,11 +128,17 @@ def build_silver(spark, settings: Settings, catalogue: Catalogue, periods: list[
     others = [sd for sd in wanted if (sd[0].code, sd[1].code) != ENTERPRISE_SPINE]
     staging = settings.spark_work / f"quarantine-{uuid.uuid4().hex}"
 
+    known = None  # the registered enterprises (distinct USCCs), read once after the spine and cached
+
     def one(source_dataset):
-        return _conform_dataset(spark, settings, *source_dataset, periods, staging, on_dataset)
+        return _conform_dataset(spark, settings, *source_dataset, periods, staging, on_dataset, known)
 
     try:
-        done = [one(sd) for sd in spine] + for_each_concurrently(one, others, settings.dataset_threads)
+        done = [one(sd) for sd in spine]
+        registered = read_table(spark, "silver", table_name(*ENTERPRISE_SPINE), settings)
+        if registered is not None:
+            known = registered.select("uscc").distinct().persist()  # computed when a dataset first links to it
+        done += for_each_concurrently(one, others, settings.dataset_threads)
         results = [r for rs, _ in done for r in rs]
         built = [b for _, b in done if b is not None]
         if built:
@@ -145,12 +152,16 @@ def build_silver(spark, settings: Settings, catalogue: Catalogue, periods: list[
                 record_built_from(f"silver.{table}", {**inputs, "periods": sorted(periods)}, settings)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if known is not None:
+            known.unpersist()
     return results
 
 
-def _conform_dataset(spark, settings: Settings, source, dataset, periods: list[str], staging, on_dataset):
+def _conform_dataset(spark, settings: Settings, source, dataset, periods: list[str], staging, on_dataset,
+                     known=None):
     """One dataset's months: (their SilverResults, what to record as built once ops.quarantine has the rows, or
-    None when nothing was written)."""
+    None when nothing was written). `known`: the registered enterprises, for a dataset that links to them (the
+    spine itself, built first, links to its own silver as it was)."""
     from pyspark.sql import functions as F
 
     name = f"{source.code}/{dataset.code}"
@@ -161,9 +172,11 @@ def _conform_dataset(spark, settings: Settings, source, dataset, periods: list[s
     bronze = read_table(spark, "bronze", table, settings)
     if on_dataset:
         on_dataset(name)
-    spine = read_table(spark, "silver", table_name(*ENTERPRISE_SPINE), settings) \
-        if dataset.links_to_enterprise else None
-    current = read_table(spark, "silver", table, settings)
+    spine = None
+    if dataset.links_to_enterprise:
+        spine = known if known is not None else read_table(spark, "silver", table_name(*ENTERPRISE_SPINE), settings)
+    # Only event datasets are checked for resends, against their earlier months: no other dataset reads them.
+    current = read_table(spark, "silver", table, settings) if dataset.cadence in RESENDABLE else None
     earlier = current.where(~F.col("_period").isin(periods)) if current is not None else None
     checked = split_checked(bronze.where(F.col("_period").isin(periods)), dataset, spine, earlier).persist()
     counts: dict[str, dict[str | None, int]] = {}

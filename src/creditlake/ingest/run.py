@@ -89,9 +89,9 @@ def ingest_bronze(spark, settings: Settings, catalogue: Catalogue, landing: Path
 
     Every delivery is checked first (in parallel processes when the run is large); then each dataset's new
     deliveries are read in one Spark read and written in one Delta commit (`settings.dataset_threads` datasets at
-    a time), and the delivery log gets one commit for the whole run, last. A run killed before that commit rewrites the same bronze slices next time (they are
-    replaced by period), so bronze never holds a delivery twice. `datasets` narrows to "source/dataset" names;
-    `on_dataset(name)` reports progress.
+    a time), and the delivery log gets one commit for the whole run, last. A run killed before that commit
+    rewrites the same bronze slices next time (they are replaced by period), so bronze never holds a delivery
+    twice. `datasets` narrows to "source/dataset" names; `on_dataset(name)` reports progress.
     """
     key = load_key(settings)
     logged = _logged(spark, settings)

@@ -56,32 +56,15 @@ def _quote(value: str) -> str:
 
 
 def _broken_rules(col) -> list[tuple[str, str]]:
-    """(rule, DuckDB SQL true when the row breaks it): the catalogue's rules, as conform.rules.column_rules."""
-    from creditlake.catalogue import CODE_LISTS
+    """(rule, DuckDB SQL true when the row breaks it): conform.rules.column_rules in DuckDB's dialect."""
+    from creditlake.conform.rules import column_rules
 
-    raw = f"nullif(trim(\"{col.name}\"), '')"
-    typed = f"try_cast({raw} AS {DUCK_TYPES[col.type]})"
-    rules = []
-    if not col.nullable:
-        rules.append(("required", f"{raw} IS NULL"))
-    if col.type != "string":
-        rules.append(("type", f"{raw} IS NOT NULL AND {typed} IS NULL"))
-    if col.check == "uscc":
-        rules.append(("uscc_check", f"{raw} IS NOT NULL AND NOT uscc_ok({raw})"))
-    if col.codes:
-        codes = ", ".join(map(_quote, CODE_LISTS[col.codes]))
-        rules.append(("code_list", f"{raw} IS NOT NULL AND {raw} NOT IN ({codes})"))
-    if col.allowed:
-        rules.append(("allowed_values", f"{raw} IS NOT NULL AND {raw} NOT IN ({', '.join(map(_quote, col.allowed))})"))
-    if col.pattern:
-        pattern = re.sub(r"\\u([0-9a-fA-F]{4})", r"\\x{\1}", col.pattern)  # RE2 spells \uXXXX as \x{XXXX}
-        rules.append(("pattern", f"{raw} IS NOT NULL AND NOT regexp_matches({raw}, {_quote(pattern)})"))
-    bound = (lambda v: f"DATE '{v}'") if col.type == "date" else str
-    if col.min is not None:
-        rules.append(("range", f"{typed} < {bound(col.min)}"))
-    if col.max is not None:
-        rules.append(("range", f"{typed} > {bound(col.max)}"))
-    return rules
+    def matches(value: str, pattern: str) -> str:
+        re2 = re.sub(r"\\u([0-9a-fA-F]{4})", r"\\x{\1}", pattern)  # RE2 spells \uXXXX as \x{XXXX}
+        return f"regexp_matches({value}, {_quote(re2)})"
+
+    return column_rules(col, quoted=lambda name: f'"{name}"', types=DUCK_TYPES, matches=matches,
+                        uscc_valid=lambda value: f"uscc_ok({value})")
 
 
 def _files(folder: Path) -> list[tuple[Path, dict]]:

@@ -42,17 +42,22 @@ def uscc_valid_sql(ref: str) -> str:
     )
 
 
-def column_rules(col: Column) -> list[tuple[str, str]]:
-    """(rule, SQL that is TRUE when the row BREAKS the rule) for one column, in the order they are checked."""
-    raw = f"nullif(trim(`{col.name}`), '')"
-    typed = f"try_cast({raw} AS {SPARK_TYPES[col.type]})"
+def column_rules(col: Column, *, quoted=lambda name: f"`{name}`", types: dict[str, str] = SPARK_TYPES,
+                 matches=lambda v, pattern: f"{v} RLIKE {sql_literal(pattern)}",
+                 uscc_valid=uscc_valid_sql) -> list[tuple[str, str]]:
+    """(rule, SQL that is TRUE when the row BREAKS the rule) for one column, in the order they are checked.
+
+    Spark SQL by default; the keyword arguments give another dialect's spelling of a column name, the types, a
+    regular-expression match and the USCC check (the DuckDB reference in benchmarks/duckdb_floor.py)."""
+    raw = f"nullif(trim({quoted(col.name)}), '')"
+    typed = f"try_cast({raw} AS {types[col.type]})"
     rules = []
     if not col.nullable:
         rules.append(("required", f"{raw} IS NULL"))
     if col.type != "string":
         rules.append(("type", f"{raw} IS NOT NULL AND {typed} IS NULL"))
     if col.check == "uscc":
-        rules.append(("uscc_check", f"{raw} IS NOT NULL AND NOT {uscc_valid_sql(raw)}"))
+        rules.append(("uscc_check", f"{raw} IS NOT NULL AND NOT {uscc_valid(raw)}"))
     if col.codes:
         codes = ", ".join(f"'{c}'" for c in CODE_LISTS[col.codes])
         rules.append(("code_list", f"{raw} IS NOT NULL AND {raw} NOT IN ({codes})"))
@@ -60,7 +65,7 @@ def column_rules(col: Column) -> list[tuple[str, str]]:
         allowed = ", ".join(f"'{c}'" for c in col.allowed)
         rules.append(("allowed_values", f"{raw} IS NOT NULL AND {raw} NOT IN ({allowed})"))
     if col.pattern:
-        rules.append(("pattern", f"{raw} IS NOT NULL AND NOT {raw} RLIKE {sql_literal(col.pattern)}"))
+        rules.append(("pattern", f"{raw} IS NOT NULL AND NOT {matches(raw, col.pattern)}"))
     bound = (lambda v: f"DATE'{v}'") if col.type == "date" else (lambda v: str(v))
     if col.min is not None:
         rules.append(("range", f"{typed} < {bound(col.min)}"))

@@ -147,7 +147,7 @@ def build_silver(spark, settings: Settings, catalogue: Catalogue, periods: list[
                           else spark.createDataFrame([], QUARANTINE_SCHEMA))
             slices = [{"source": s, "dataset": d, "period": months} for s, d, _, months, *_ in built]
             replace_slice(quarantine, "ops", "quarantine", slices, settings=settings)
-            _record_loaded(spark, settings, catalogue, built)
+            _record_loaded(spark, settings, catalogue, built, slices)
             for _, _, table, _, inputs, _ in built:
                 record_built_from(f"silver.{table}", {**inputs, "periods": sorted(periods)}, settings)
     finally:
@@ -206,14 +206,14 @@ def _conform_dataset(spark, settings: Settings, source, dataset, periods: list[s
     return results, built
 
 
-def _record_loaded(spark, settings: Settings, catalogue: Catalogue, built: list[tuple]) -> None:
+def _record_loaded(spark, settings: Settings, catalogue: Catalogue, built: list[tuple], slices: list[dict]) -> None:
     """One commit of `ops.loaded_rows` for the run: the loaded rows of each (dataset, month) just built, from the
     pass's own aggregate. A lake built before the table existed gets its other silver months counted once, from
     silver itself, in the same commit."""
     from pyspark.sql import functions as F
 
     rows = [(s, d, p, n) for s, d, _, _, _, loaded in built for p, n in loaded.items()]
-    slices = [{"source": s, "dataset": d, "period": months} for s, d, _, months, *_ in built]
+    slices = list(slices)  # the run's (dataset, months), as ops.quarantine got them
     frame = spark.createDataFrame(rows, LOADED_SCHEMA)
     if table_version("ops", LOADED, settings) is None:
         fresh = {table: set(months) for _, _, table, months, *_ in built}

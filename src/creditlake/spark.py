@@ -64,6 +64,15 @@ def get_spark(settings: Settings | None = None, app_name: str = "creditlake"):
         # GB18030 deliveries are read by Spark's CSV reader, which takes only the standard charsets without it.
         .config("spark.sql.legacy.javaCharsets", "true")
         .config("spark.databricks.delta.snapshotPartitions", "2")
+        # Delta keeps every table's log and snapshot (its Catalyst plans) in a cache of up to 10,000 tables for an
+        # hour: a run touches ~300 tables, which held ~600 MB of a 2 GB driver until gold ran out of memory
+        # (docs/performance.md). A few dozen cover the tables one stage reads side by side.
+        .config("spark.databricks.delta.delta.log.cacheSize", "32")
+        # Spark's UI store keeps every SQL execution's plan graph; a run has thousands. Keep the recent ones.
+        .config("spark.sql.ui.retainedExecutions", "50")
+        .config("spark.ui.retainedJobs", "200")
+        .config("spark.ui.retainedStages", "200")
+        .config("spark.ui.retainedTasks", "2000")
         .config("spark.databricks.delta.optimizeWrite.enabled", str(settings.delta_optimize_write).lower())
     )
     for key, value in jars.spark_conf(settings).items():

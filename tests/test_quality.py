@@ -5,7 +5,8 @@ import json
 from pyspark.sql import functions as F
 
 from creditlake.catalogue import load_catalogue
-from creditlake.quality.expectations import load_suite, suite_from_dataset, suite_path, validate
+from creditlake.quality.expectations import Validations, load_suite, suite_from_dataset, suite_path, validate
+from creditlake.spark import for_each_concurrently
 
 
 def test_generated_suites_are_in_sync_with_the_catalogue():
@@ -28,6 +29,20 @@ def test_suite_passes_on_good_rows_and_fails_on_a_planted_bad_row(spark):
     result = validate(bad, suite)
     assert not result.success
     assert any("kwh" in f for f in result.failed)
+
+
+def test_suites_side_by_side_in_one_context_each_judge_their_own_frame(spark):
+    """The quality stage validates several tables at once in one GE context: each run sees only its own batch."""
+    rows = [("GZ1", "91350100M000100Y43", "2024-01", 10.0)]
+    good = spark.createDataFrame(rows, "account_no string, uscc string, period string, kwh double").withColumns(
+        {"read_date": F.lit(None).cast("date"), "_period": F.lit("2024-01")})
+    bad = good.withColumn("kwh", F.lit(-1.0))
+    suite = load_suite("silver.power__consumption")
+    validations = Validations()
+    frames = [good, bad] * 3
+    results = for_each_concurrently(lambda df: validate(df, suite, validations), frames, 3)
+    assert [r.success for r in results] == [True, False] * 3
+    assert all(any("kwh" in f for f in r.failed) for r in results[1::2])
 
 
 def test_single_key_datasets_are_unique_per_delivery(spark):

@@ -90,30 +90,52 @@ def load_suite(name: str, directory: Path = EXPECTATIONS_DIR) -> dict:
     return suite
 
 
-def _run_suite(df, name: str, expectations: list[dict], result_format: str):
-    import great_expectations as gx
+class Validations:
+    """One Great Expectations context for many suites, which may run side by side in threads: each run gets its own
+    Spark data source, so its own execution engine, whose batch manager holds only that run's batch (GE resolves
+    metrics against the engine's active batch). The context's in-memory stores are written under a lock."""
 
-    context = gx.get_context(mode="ephemeral")
-    asset = context.data_sources.add_spark(name="creditlake").add_dataframe_asset(name=name)
-    batch = asset.add_batch_definition_whole_dataframe("all")
-    gx_suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
-    definition = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=gx_suite))
-    return definition.run(batch_parameters={"dataframe": df}, result_format=result_format)
+    def __init__(self):
+        import threading
+
+        import great_expectations as gx
+
+        self.context = gx.get_context(mode="ephemeral")
+        self.lock = threading.Lock()
+        self.runs = 0
+
+    def run(self, df, name: str, expectations: list[dict], result_format: str):
+        import great_expectations as gx
+
+        with self.lock:
+            self.runs += 1
+            source_name = f"creditlake-{self.runs}"
+            source = self.context.data_sources.add_spark(name=source_name)
+            batches = source.add_dataframe_asset(name=name).add_batch_definition_whole_dataframe("all")
+        try:
+            batch = batches.get_batch(batch_parameters={"dataframe": df})
+            return batch.validate(gx.ExpectationSuite(name=name, expectations=expectations),
+                                  result_format=result_format)
+        finally:
+            with self.lock:
+                self.context.data_sources.delete(source_name)  # and the engine's reference to the batch
 
 
-def validate(df, suite: dict) -> SuiteResult:
-    """Run one suite on a Spark DataFrame through Great Expectations (ephemeral context, whole-frame batch).
+def validate(df, suite: dict, validations: Validations | None = None) -> SuiteResult:
+    """Run one suite on a Spark DataFrame through Great Expectations (whole-frame batch; `validations`: the run's
+    context, a fresh ephemeral one when None).
 
     Two passes: BOOLEAN_ONLY first, which lets GE bundle the unexpected counts into few aggregations (about a
     third of the Spark jobs of its default SUMMARY format, which also fetches unexpected examples for every
     expectation); then, only when something failed, the failed expectations again with SUMMARY, so the error
     names the column and shows the unexpected values."""
-    result = _run_suite(df, suite["name"], suite["expectations"], "BOOLEAN_ONLY")
+    validations = validations or Validations()
+    result = validations.run(df, suite["name"], suite["expectations"], "BOOLEAN_ONLY")
     if result.success:
         return SuiteResult(suite["name"], True, len(result.results))
     failed_configs = [r.expectation_config for r in result.results if not r.success]
-    detail = _run_suite(df, suite["name"], [{"type": c.type, "kwargs": dict(c.kwargs)} for c in failed_configs],
-                        "SUMMARY")
+    detail = validations.run(df, suite["name"], [{"type": c.type, "kwargs": dict(c.kwargs)} for c in failed_configs],
+                             "SUMMARY")
     failed = []
     for r in detail.results:
         cfg = r.expectation_config
@@ -125,38 +147,46 @@ def validate(df, suite: dict) -> SuiteResult:
 
 def check_silver(spark, settings, catalogue: Catalogue, periods: list[str],
                  sources: list[str] | None = None) -> list[SuiteResult]:
-    """Validate the given periods of every silver table (of `sources`); raise QualityError if any suite fails.
-    A table whose months were validated at its current version against the same suite is not validated again."""
-    from pyspark.sql import functions as F
+    """Validate the given periods of every silver table (of `sources`), `settings.dataset_threads` tables at a
+    time; raise QualityError if any suite fails. A table whose months were validated at its current version
+    against the same suite is not validated again."""
+    from creditlake.spark import for_each_concurrently
 
-    from creditlake.lake import is_built_from, read_table, record_built_from, table_version
-
-    results = []
-    for source, dataset in catalogue.datasets():
-        if sources and source.code not in sources:
-            continue
-        table = table_name(source.code, dataset.code)
-        suite = load_suite(f"silver.{table}") if (settings.lake / "silver" / table).is_dir() else None
-        inputs = {"silver": table_version("silver", table, settings),
-                  "suite": hashlib.sha256(json.dumps(suite, sort_keys=True).encode()).hexdigest()[:16]}
-        if inputs["silver"] is None or is_built_from(f"quality.{table}", inputs, periods, settings):
-            continue  # validated already: the same months of the same table version against the same suite
-        df = read_table(spark, "silver", table, settings)
-        # GE runs one Spark job per expectation: read the months once, not once per expectation.
-        months = df.where(F.col("_period").isin(periods)).persist()
-        try:
-            result = validate(months, suite)
-        finally:
-            months.unpersist()
-        log.info("suite %s: %s (%d expectations)", result.suite, "passed" if result.success else "FAILED",
-                 result.evaluated)
-        results.append(result)
-        if result.success:
-            record_built_from(f"quality.{table}", {**inputs, "periods": sorted(periods)}, settings)
+    tables = [table_name(source.code, dataset.code) for source, dataset in catalogue.datasets()
+              if not (sources and source.code not in sources)]
+    validations = Validations()
+    results = [r for r in for_each_concurrently(lambda t: _check_table(spark, settings, t, periods, validations),
+                                                tables, settings.dataset_threads) if r is not None]
     bad = [r for r in results if not r.success]
     if bad:
         raise QualityError("; ".join(f"{r.suite}: {', '.join(r.failed)}" for r in bad))
     return results
+
+
+def _check_table(spark, settings, table: str, periods: list[str], validations: Validations) -> SuiteResult | None:
+    """One silver table's months against its suite; None when there is nothing to validate (no table yet, or these
+    months of this version validated against this suite already)."""
+    from pyspark.sql import functions as F
+
+    from creditlake.lake import is_built_from, read_table, record_built_from, table_version
+
+    suite = load_suite(f"silver.{table}") if (settings.lake / "silver" / table).is_dir() else None
+    inputs = {"silver": table_version("silver", table, settings),
+              "suite": hashlib.sha256(json.dumps(suite, sort_keys=True).encode()).hexdigest()[:16]}
+    if inputs["silver"] is None or is_built_from(f"quality.{table}", inputs, periods, settings):
+        return None
+    df = read_table(spark, "silver", table, settings)
+    # GE runs several Spark jobs per suite: read the months once, not once per job.
+    months = df.where(F.col("_period").isin(periods)).persist()
+    try:
+        result = validate(months, suite, validations)
+    finally:
+        months.unpersist()
+    log.info("suite %s: %s (%d expectations)", result.suite, "passed" if result.success else "FAILED",
+             result.evaluated)
+    if result.success:
+        record_built_from(f"quality.{table}", {**inputs, "periods": sorted(periods)}, settings)
+    return result
 
 
 if __name__ == "__main__":  # regenerate expectations/generated/ after a catalogue change

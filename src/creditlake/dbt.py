@@ -49,6 +49,34 @@ def clear_uncommitted(settings: Settings) -> list[str]:
     return removed
 
 
+def clear_repartitioned(spark, settings: Settings) -> list[str]:
+    """Remove the table of an incremental model whose partition columns are not those its config declares now (a
+    lake built when the model was a plain table): dbt's insert_overwrite cannot write month partitions into it, and
+    the model's next build makes it again, whole. Derived data only: nothing delivered is lost."""
+    import re
+    import shutil
+
+    removed = []
+    for path in (DBT_PROJECT / "models").rglob("*.sql"):
+        declared = re.search(r"partition_by=\[([^\]]*)\]", path.read_text(encoding="utf-8"))
+        if not declared:
+            continue
+        wanted = [c.strip(" '\"") for c in declared.group(1).split(",") if c.strip()]
+        for layer in ("silver", "gold"):
+            folder = settings.lake / layer / path.stem
+            if not (folder / "_delta_log").is_dir():
+                continue
+            actual = spark.sql(f"DESCRIBE DETAIL delta.`{folder}`").first()["partitionColumns"]
+            if list(actual) != wanted:
+                spark.sql(f"DROP TABLE IF EXISTS {layer}.{path.stem}")
+                shutil.rmtree(folder)
+                removed.append(f"{layer}/{path.stem}")
+    if removed:
+        log.warning("rebuilding whole the incremental tables built before they were partitioned by month: %s",
+                    ", ".join(removed))
+    return removed
+
+
 def seeds_digest() -> str:
     """A digest of the seed files and the project file (which sets the seeds' schema and format)."""
     import hashlib
@@ -104,6 +132,7 @@ def run_dbt(spark, settings: Settings, command: str = "build", extra: list[str] 
 
     assert spark is not None  # the session must exist before dbt asks for it
     clear_uncommitted(settings)
+    clear_repartitioned(spark, settings)
     args = [
         *command.split(),  # "build", or "docs generate"
         "--project-dir", str(DBT_PROJECT),

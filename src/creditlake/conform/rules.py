@@ -127,11 +127,11 @@ def _mark(df, hit, rule: str, column, value):
     from pyspark.sql import functions as F
 
     hit = F.col("_rule").isNull() & hit
-    return (
-        df.withColumn("_rule_column", F.when(hit, column).otherwise(F.col("_rule_column")))
-        .withColumn("_rule_value", F.when(hit, value).otherwise(F.col("_rule_value")))
-        .withColumn("_rule", F.when(hit, F.lit(rule)).otherwise(F.col("_rule")))
-    )
+    return df.withColumns({  # one projection, each against the row as it came (withColumn per column re-analyses)
+        "_rule_column": F.when(hit, column).otherwise(F.col("_rule_column")),
+        "_rule_value": F.when(hit, value).otherwise(F.col("_rule_value")),
+        "_rule": F.when(hit, F.lit(rule)).otherwise(F.col("_rule")),
+    })
 
 
 def with_duplicates_marked(df, dataset: Dataset):
@@ -191,6 +191,5 @@ def with_typed_columns(df, dataset: Dataset):
     """Cast every landed column from its delivered string to its declared type (trimmed, '' as null)."""
     from pyspark.sql import functions as F
 
-    for col in dataset.lake_columns():
-        df = df.withColumn(col.name, F.expr(f"try_cast(nullif(trim(`{col.name}`), '') AS {SPARK_TYPES[col.type]})"))
-    return df
+    return df.withColumns({col.name: F.expr(f"try_cast(nullif(trim(`{col.name}`), '') AS {SPARK_TYPES[col.type]})")
+                           for col in dataset.lake_columns()})

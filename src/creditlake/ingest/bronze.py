@@ -39,7 +39,7 @@ def _period_of_file():
 
 
 def _spark_csv(spark, checked: list[CheckedDelivery], dataset: Dataset):
-    from pyspark.sql import Window, functions as F, types as T
+    from pyspark.sql import functions as F, types as T
 
     width = max(len(c.header) for c in checked)
     schema = T.StructType([T.StructField(f"_c{i}", T.StringType()) for i in range(width)])
@@ -55,7 +55,9 @@ def _spark_csv(spark, checked: list[CheckedDelivery], dataset: Dataset):
         .csv([str(c.file) for c in checked])
         .select("*", _period_of_file(), F.monotonically_increasing_id().alias("_id"))
     )
-    raw = raw.withColumn("_row_number", F.col("_id") - F.min("_id").over(Window.partitionBy("_period")))
+    # Each file's first id (its header's), from one small aggregate joined back: no shuffle of the rows themselves.
+    firsts = raw.groupBy("_period").agg(F.min("_id").alias("_first"))
+    raw = raw.join(F.broadcast(firsts), "_period").withColumn("_row_number", F.col("_id") - F.col("_first"))
     layouts: dict[tuple[str, ...], list[str]] = {}
     for c in checked:
         layouts.setdefault(c.header, []).append(c.delivery.period)
@@ -89,13 +91,12 @@ def _spark_jsonl(spark, checked: list[CheckedDelivery], dataset: Dataset):
     )
     # A file may be split into blocks, each read in order: a row's place in its file is the rows of the blocks
     # before its own plus its place in its block; blank lines (skipped by the reader) then give its line number.
-    block = Window.partitionBy("_period", "_block")
-    raw = raw.withColumn("_in_block", F.col("_id") - F.min("_id").over(block))
-    before = (raw.groupBy("_period", "_block").agg(F.count("*").alias("_n"))
-              .select("_period", "_block", F.coalesce(F.sum("_n").over(
+    # Per block, one small aggregate (its first id, its rows), joined back: no shuffle of the rows themselves.
+    before = (raw.groupBy("_period", "_block").agg(F.min("_id").alias("_first"), F.count("*").alias("_n"))
+              .select("_period", "_block", "_first", F.coalesce(F.sum("_n").over(
                   Window.partitionBy("_period").orderBy("_block").rowsBetween(Window.unboundedPreceding, -1)),
                   F.lit(0)).alias("_before")))
-    place = F.col("_before") + F.col("_in_block") + 1
+    place = F.col("_before") + (F.col("_id") - F.col("_first")) + 1
     number = place
     if any(c.blanks_after_rows for c in checked):
         blanks = F.create_map(*[x for c in checked for x in (F.lit(c.delivery.period), F.array(

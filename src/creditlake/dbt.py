@@ -132,7 +132,6 @@ def run_dbt(spark, settings: Settings, command: str = "build", extra: list[str] 
 
     assert spark is not None  # the session must exist before dbt asks for it
     clear_uncommitted(settings)
-    clear_repartitioned(spark, settings)
     args = [
         *command.split(),  # "build", or "docs generate"
         "--project-dir", str(DBT_PROJECT),
@@ -190,6 +189,7 @@ def build_layers(spark, settings: Settings, layers: list[str] | None = None,
                           what=f"run of the views before {label}")
         log.info("%s: %d views of the layers before created in %.1f s", label, created.nodes,
                  time.monotonic() - started)
+    clear_repartitioned(spark, settings)  # once per build, not per dbt command (a Delta read per incremental model)
     seeds_unchanged = "staging" in layers and seeds_loaded(settings)
     with_seeds = "staging" in layers and not seeds_unchanged
     digest = seeds_digest()

@@ -284,3 +284,5 @@ def test_a_month_recomputed_alone_equals_the_full_build(pipeline_run, spark, set
         assert history["operationParameters"].get("isDynamicPartitionOverwrite") == "true", (model, history)
         assert spark.table(f"{layer}.{model}").where(f"month = '{last}'").count() > 0, f"{model}: no {last}"
         assert rows(layer, model) == expected, f"{layer}.{model} differs after recomputing {last} alone"
+    staged = [t.name for t in spark.catalog.listTables() if t.isTemporary and t.name.endswith("__dbt_tmp")]
+    assert not staged, f"dbt's staging views left in the session: {staged}"

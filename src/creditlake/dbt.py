@@ -141,12 +141,24 @@ def run_dbt(spark, settings: Settings, command: str = "build", extra: list[str] 
         *(extra or []),
     ]
     res = dbtRunner().invoke(args)
+    drop_staging_views(spark)
     results = list(res.result or []) if hasattr(res.result, "__iter__") else []
     failed = [r.node.unique_id for r in results if str(getattr(r, "status", "")) in ("error", "fail")]
     if not res.success:
         detail = ", ".join(failed) or (str(res.exception) if res.exception else "see " + str(settings.logs / "dbt"))
         raise DbtError(f"dbt {what or command} failed: {detail}")
     return DbtResult(command, len(results), failed)
+
+
+def drop_staging_views(spark) -> list[str]:
+    """Drop the temporary views dbt-spark's incremental models stage their new rows in (`<model>__dbt_tmp`).
+
+    dbt leaves them in the session; one long-lived session would keep each one's plan, and `SHOW TABLES IN <schema>`
+    lists them beside the lake's tables, naming a table that cannot be read."""
+    dropped = [t.name for t in spark.catalog.listTables() if t.isTemporary and t.name.endswith("__dbt_tmp")]
+    for name in dropped:
+        spark.catalog.dropTempView(name)
+    return dropped
 
 
 def layer_selection(layer: str, with_seeds: bool = True) -> list[str]:

@@ -22,15 +22,40 @@
     date_format(add_months(to_date('{{ month }}-01'), -{{ months }}), 'yyyy-MM')
 {%- endmacro %}
 
-{#- A monthly fact's rows to recompute when it is built incrementally from `first`: every month that the run's
-    deliveries (staging `period` >= first) of any of its `stagings` (a list of relations) hold rows for, whole
-    (with the rows earlier deliveries gave it), so a month rebuilt alone equals the same month of a full build.
-    Nothing to filter on a full build. -#}
-{% macro months_delivered_since(stagings, first) -%}
-    {%- if first -%}
-    where month in (
-        {%- for staging in stagings %}
-        select month from {{ staging }} where period >= '{{ first }}'{{ ' union' if not loop.last }}
-        {%- endfor %})
+{#- The first month an incremental monthly model (partitioned by `month`) recomputes, or none for a full build: every
+    month from it on is rebuilt whole and replaces the table's months from it on (get_insert_overwrite_sql), so a
+    month rebuilt alone equals the same month of a full build. It is `recompute_from`, or an earlier month when the
+    run's deliveries (staging `period` >= it) of the model's `recompute_with` stagings (config: model names) hold
+    rows for one (a late reading). -#}
+{% macro recompute_since() -%}
+    {%- set first = incremental_from(this.identifier, this.schema) -%}
+    {%- set stagings = config.get('recompute_with') or [] -%}
+    {%- if first is none or not stagings -%}
+        {{- return(first) -}}
     {%- endif -%}
+    {%- set query -%}
+        select min(month) from (
+        {%- for name in stagings %}
+            select month from {{ ref(name) }} where period >= '{{ first }}'{{ ' union all' if not loop.last }}
+        {%- endfor %})
+    {%- endset -%}
+    {%- set touched = run_query(query).columns[0].values()[0] -%}
+    {{- return(touched if touched and touched < first else first) -}}
 {%- endmacro %}
+
+{#- dbt-spark's `insert_overwrite` strategy, for the monthly models on Delta: `insert into ... replace where month >=
+    <recompute_since>` (one Delta commit that removes those months and adds the recomputed rows, checked to lie in
+    them) instead of Spark's SQL `insert overwrite` with dynamic partitions, which took twice as long for the same
+    rows (the activity index, one month of 3k enterprises: 20-28 s and 81 Spark jobs, against 10-12 s and 67; the
+    same query written nowhere: 7 s). Any other model keeps dbt-spark's statement. -#}
+{% macro get_insert_overwrite_sql(source_relation, target_relation, existing_relation) %}
+    {%- set since = recompute_since() -%}
+    {%- set dest_cols_csv = adapter.get_columns_in_relation(target_relation) | map(attribute='quoted') | join(', ') -%}
+    {%- if since and existing_relation.is_delta and config.get('partition_by') in (['month'], 'month') %}
+    insert into {{ target_relation }} replace where month >= '{{ since }}'
+    {%- else %}
+    insert overwrite table {{ target_relation }}
+    {{ partition_cols(label="partition") }}
+    {%- endif %}
+    select {{ dest_cols_csv }} from {{ source_relation }}
+{% endmacro %}

@@ -1,8 +1,9 @@
 {{ config(materialized='incremental', incremental_strategy='insert_overwrite', partition_by=['month'],
-          on_schema_change='sync_all_columns') }}
+          on_schema_change='sync_all_columns',
+          recompute_with=['stg_tax__invoices']) }}
 -- Invoices issued per enterprise and month (all invoice kinds).
--- Incremental (macro incremental_from): a run rewrites the months its deliveries hold rows for, whole.
-{%- set first = incremental_from('fct_invoices', 'silver') %}
+-- Incremental (macro recompute_since): a run rewrites, whole, every month from the earliest its deliveries hold.
+{%- set since = recompute_since() %}
 select
     enterprise_id,
     month,
@@ -10,5 +11,5 @@ select
     cast(sum(issued_cny) as double) as invoiced_cny,
     cast(sum(red_letter_count) as bigint) as red_letter_invoices
 from {{ ref('stg_tax__invoices') }}
-{{ months_delivered_since([ref('stg_tax__invoices')], first) }}
+{% if since %}where month >= '{{ since }}'{% endif %}
 group by enterprise_id, month

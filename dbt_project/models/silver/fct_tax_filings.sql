@@ -1,8 +1,9 @@
 {{ config(materialized='incremental', incremental_strategy='insert_overwrite', partition_by=['month'],
-          on_schema_change='sync_all_columns') }}
+          on_schema_change='sync_all_columns',
+          recompute_with=['stg_tax__filings']) }}
 -- Tax returns per enterprise and month: how many, the amount declared, whether all were zero declarations.
--- Incremental (macro incremental_from): a run rewrites the months its deliveries hold rows for, whole.
-{%- set first = incremental_from('fct_tax_filings', 'silver') %}
+-- Incremental (macro recompute_since): a run rewrites, whole, every month from the earliest its deliveries hold.
+{%- set since = recompute_since() %}
 select
     enterprise_id,
     month,
@@ -11,5 +12,5 @@ select
     bool_and(coalesce(is_zero_declaration, false)) as is_zero_declaration,
     bool_or(coalesce(is_late, false)) as is_late
 from {{ ref('stg_tax__filings') }}
-{{ months_delivered_since([ref('stg_tax__filings')], first) }}
+{% if since %}where month >= '{{ since }}'{% endif %}
 group by enterprise_id, month

@@ -1,20 +1,20 @@
 {{ config(materialized='incremental', incremental_strategy='insert_overwrite', partition_by=['month'],
-          on_schema_change='sync_all_columns') }}
+          on_schema_change='sync_all_columns',
+          recompute_with=['stg_power__consumption', 'stg_water__consumption', 'stg_gas__consumption']) }}
 -- Utility use per enterprise, month and utility. Power rows name the enterprise; water and gas readings are keyed
 -- by account and reach the enterprise through the utility's account register (catalogue: links_via).
--- Incremental (macro incremental_from): a run rewrites the months its deliveries hold rows for, whole.
-{%- set first = incremental_from('fct_utility_use', 'silver') %}
-{%- set utilities = [ref('stg_power__consumption'), ref('stg_water__consumption'), ref('stg_gas__consumption')] %}
+-- Incremental (macro recompute_since): a run rewrites, whole, every month from the earliest its deliveries hold.
+{%- set since = recompute_since() %}
 with power as (
     select enterprise_id, month, 'power' as utility, kwh as quantity, 'kWh' as unit
     from {{ ref('stg_power__consumption') }}
-    {{ months_delivered_since(utilities, first) }}
+    {% if since %}where month >= '{{ since }}'{% endif %}
 ),
 
 water as (
     select accounts.enterprise_id, readings.month, 'water' as utility, readings.m3 as quantity, 'm3' as unit
     from (select * from {{ ref('stg_water__consumption') }}
-          {{ months_delivered_since(utilities, first) }}) as readings
+          {% if since %}where month >= '{{ since }}'{% endif %}) as readings
     inner join {{ ref('stg_utilities__accounts') }} as accounts
         on accounts.account_id = readings.account_id and accounts.utility = 'water'
 ),
@@ -22,7 +22,7 @@ water as (
 gas as (
     select accounts.enterprise_id, readings.month, 'gas' as utility, readings.m3 as quantity, 'm3' as unit
     from (select * from {{ ref('stg_gas__consumption') }}
-          {{ months_delivered_since(utilities, first) }}) as readings
+          {% if since %}where month >= '{{ since }}'{% endif %}) as readings
     inner join {{ ref('stg_utilities__accounts') }} as accounts
         on accounts.account_id = readings.account_id and accounts.utility = 'gas'
 ),

@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from pipeline_bench import progress, spark_process
 
 STAGES = ("bronze", "silver", "quality", "gold")
 
 # The lake before the last month, built once: every stage of months[:-1], untimed.
 BASE_RUN = r"""
-import sys
 from pathlib import Path
 from creditlake import pipeline
 from creditlake.periods import month_range
@@ -107,24 +105,6 @@ out.write_text(json.dumps(figures))
 """
 
 
-def progress(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def _spark(code: str, args: list[str], home: Path, key: Path) -> None:
-    env = {**os.environ, "CREDITLAKE_HOME": str(home), "CREDITLAKE_PSEUDONYM_KEY_FILE": str(key)}
-    env.pop("CREDITLAKE_SERVING_URL", None)
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    tail: list[str] = []
-    for line in proc.stderr:
-        if line.startswith("      "):
-            progress(line.rstrip())
-        tail = (tail + [line])[-40:]
-    if proc.wait() != 0:
-        raise SystemExit(f"the Spark run in {home} failed:\n{''.join(tail)}")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -155,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     if not (base / ".complete").is_file():
         progress(f"building the lake of {months[0]}..{months[-2]} in {base} (once)")
         shutil.rmtree(base, ignore_errors=True)
-        _spark(BASE_RUN, [str(landing), args.start, args.end], base, key)
+        spark_process(BASE_RUN, [str(landing), args.start, args.end], base, key, "base lake")
         (base / ".complete").write_text("")
     runs = []
     for i in range(args.repeat):
@@ -164,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(home, ignore_errors=True)
         shutil.copytree(base, home, symlinks=True)
         started = time.monotonic()
-        _spark(MONTH_RUN, [str(landing), months[-1], str(out)], home, key)
+        spark_process(MONTH_RUN, [str(landing), months[-1], str(out)], home, key, "month")
         runs.append(json.loads(out.read_text()))
         progress(f"      run {i + 1}: {time.monotonic() - started:.1f} s with the session's start")
     print(f"\nOne new month ({months[-1]}) on a {len(months) - 1}-month lake of {args.enterprises:,} enterprises, "

@@ -422,21 +422,26 @@ def generate(landing: Path, size: int, start: str, end: str, gold_inputs_only: b
     return figures
 
 
-def spark_run(work: Path, landing: Path, start: str, end: str, mode: str, key: Path) -> tuple[dict, Path]:
-    home = work / f"home-{mode}-{time.monotonic_ns()}"
-    out = home.with_suffix(".json")
+def spark_process(code: str, args: list[str], home: Path, key: Path, what: str) -> None:
+    """Run `code` in a fresh Python process with its own CREDITLAKE_HOME (and so its own SparkSession); its
+    progress lines (indented six spaces on stderr) shown as they come, the rest kept for the error it exits with."""
     env = {**os.environ, "CREDITLAKE_HOME": str(home), "CREDITLAKE_PSEUDONYM_KEY_FILE": str(key)}
     env.pop("CREDITLAKE_SERVING_URL", None)
-    proc = subprocess.Popen([sys.executable, "-c", SPARK_RUN, str(landing), start, end, mode, str(out),
-                             ",".join(REFERENCE_MARTS)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
     tail: list[str] = []
-    for line in proc.stderr:  # the run's own progress lines, as they come; the rest kept for an error
+    for line in proc.stderr:
         if line.startswith("      "):
             progress(line.rstrip())
         tail = (tail + [line])[-60:]
     if proc.wait() != 0:
-        raise SystemExit(f"the {mode} Spark run failed ({home}):\n{''.join(tail)}")
+        raise SystemExit(f"the {what} Spark run failed ({home}):\n{''.join(tail)}")
+
+
+def spark_run(work: Path, landing: Path, start: str, end: str, mode: str, key: Path) -> tuple[dict, Path]:
+    home = work / f"home-{mode}-{time.monotonic_ns()}"
+    out = home.with_suffix(".json")
+    spark_process(SPARK_RUN, [str(landing), start, end, mode, str(out), ",".join(REFERENCE_MARTS)], home, key, mode)
     return json.loads(out.read_text()), home
 
 

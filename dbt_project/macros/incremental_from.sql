@@ -45,9 +45,8 @@
 
 {#- dbt-spark's `insert_overwrite` strategy, for the monthly models on Delta: `insert into ... replace where month >=
     <recompute_since>` (one Delta commit that removes those months and adds the recomputed rows, checked to lie in
-    them) instead of Spark's SQL `insert overwrite` with dynamic partitions, which took twice as long for the same
-    rows (the activity index, one month of 3k enterprises: 20-28 s and 81 Spark jobs, against 10-12 s and 67; the
-    same query written nowhere: 7 s). Any other model keeps dbt-spark's statement. -#}
+    them) instead of Spark's SQL `insert overwrite` with dynamic partitions, which takes twice as long for the same
+    rows (docs/performance.md). Any other model keeps dbt-spark's statement. -#}
 {% macro get_insert_overwrite_sql(source_relation, target_relation, existing_relation) %}
     {%- set since = recompute_since() -%}
     {%- set dest_cols_csv = adapter.get_columns_in_relation(target_relation) | map(attribute='quoted') | join(', ') -%}

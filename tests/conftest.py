@@ -77,11 +77,16 @@ def settings():
 
 @pytest.fixture(scope="session")
 def spark(settings):
+    """A client of the test home's Spark service, which the run starts (as `airflow start` and `demo` do) and
+    stops: the tests, Airflow's task processes and the commands they run share one JVM and one catalog."""
+    from creditlake import spark_service
     from creditlake.spark import get_spark
 
-    session = get_spark(settings, app_name="creditlake-tests")
-    yield session
-    session.stop()
+    spark_service.start(settings)
+    try:
+        yield get_spark(settings, app_name="creditlake-tests")
+    finally:
+        spark_service.stop(settings)
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,9 @@ app.add_typer(airflow_app, name="airflow")
 cluster_app = typer.Typer(help="Run a Spark standalone cluster (master + workers from the pyspark wheel) on 127.0.0.1.",
                           no_args_is_help=True)
 app.add_typer(cluster_app, name="cluster")
+spark_app = typer.Typer(help="Run the home's Spark service (one Spark Connect server every process of the home uses).",
+                        no_args_is_help=True)
+app.add_typer(spark_app, name="spark")
 quarantine_app = typer.Typer(help="List rejected deliveries and quarantined rows; release a re-sent delivery.")
 app.add_typer(quarantine_app, name="quarantine")
 
@@ -378,6 +381,7 @@ def demo(
         generate_landing(landing, enterprises, start, end, seed=42, fault_rate=0.005,
                          only=[*GOLD_INPUTS, *AT_SOURCE_INPUTS], at_source=settings.at_source)
         done(f"{enterprises} enterprises, {start}..{end} -> {landing}")
+    _start_spark_service(settings)
     done = _timed("airflow: creditlake_monthly")
     airflow_runner.run_dag_test("creditlake_monthly", {"landing": str(landing), "start": start, "end": end},
                             on_task=lambda task_id: console.print(f"  [cyan]→[/] task {task_id}"))
@@ -402,6 +406,14 @@ def demo(
     out.print(f"  Logs:      {settings.logs}")
 
 
+def _start_spark_service(settings) -> None:
+    from creditlake import spark_service
+
+    done = _timed("spark service")
+    service = spark_service.start(settings)
+    done(f"{service.url} (UI {service.ui_url}; `creditlake spark stop` ends it)")
+
+
 @superset_app.command("start")
 def superset_start() -> None:
     """Configure Superset, import the dashboards and start it on 127.0.0.1 (idempotent)."""
@@ -424,6 +436,7 @@ def airflow_start() -> None:
     from creditlake import airflow_services
 
     settings = get_settings()
+    _start_spark_service(settings)
     done = _timed("airflow")
     pids = airflow_services.start(settings)
     done(", ".join(f"{k} pid {v}" for k, v in pids.items()))
@@ -467,6 +480,7 @@ def backfill(
         raise FileNotFoundError(f"landing folder {landing} does not exist")
     apply_env(settings)
     os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"  # Airflow's own info lines stay in its logs
+    _start_spark_service(settings)
     done = _timed("airflow scheduler")
     airflow_services.start(settings)  # tasks need the API server (execution API) as well as the scheduler
     done()
@@ -628,6 +642,52 @@ def cluster_stop() -> None:
 
     stopped = cluster.stop(get_settings().spark_cluster)
     out.print(f"stopped {stopped} processes")
+
+
+@spark_app.command("start")
+def spark_start() -> None:
+    """Start the home's Spark service unless it runs (idempotent); print its URL. Every process of the home then
+    uses it: no JVM start per command or Airflow task, one catalog."""
+    from creditlake import spark_service
+
+    settings = get_settings()
+    done = _timed("spark service")
+    service = spark_service.start(settings)
+    done(f"pid {service.pid}, master {service.master}")
+    out.print(service.url)
+    console.print(f"web UI {service.ui_url}; log {service.log}")
+
+
+@spark_app.command("status")
+def spark_status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the service's URL, uptime, client sessions and memory; exit 1 when none runs for this home."""
+    from creditlake import spark_service
+
+    service = spark_service.running(get_settings())
+    if service is None:
+        console.print("本库未运行 Spark 服务 (no Spark service runs for this CREDITLAKE_HOME): `creditlake spark start`")
+        raise typer.Exit(1)
+    sessions = service.sessions()
+    status = {"url": service.url, "ui": service.ui_url, "pid": service.pid, "master": service.master,
+              "uptime_s": round(time.time() - service.started_at), "sessions": sessions[0] if sessions else None,
+              "running_requests": sessions[1] if sessions else None, "memory_mib": service.memory_mib()}
+    if as_json:
+        out.print_json(json.dumps(status))
+        return
+    out.print(f"{status['url']}  pid {status['pid']}  master {status['master']}  up {status['uptime_s']} s  "
+              f"sessions {status['sessions']}  running {status['running_requests']}  "
+              f"memory {status['memory_mib'] or 0:.0f} MiB  UI {status['ui']}")
+
+
+@spark_app.command("stop")
+def spark_stop() -> None:
+    """Stop the home's Spark service; processes then start Spark in-process again."""
+    from creditlake import spark_service
+
+    stopped = spark_service.stop(get_settings())
+    out.print("stopped" if stopped else "nothing was running")
 
 
 # Errors whose message is the whole story (ours name the file, rule or log to read); the traceback goes to the log.

@@ -96,7 +96,7 @@ def start(folder: Path, workers: int = 2, cores: int = 1, memory: str = "1g", ti
         cluster.pids.append(_spawn([MASTER_CLASS, "--host", "127.0.0.1", "--port", str(port), "--webui-port",
                                     str(web)], folder / "master.log", env))
         _save(cluster)
-        _wait(lambda: _listening(port), timeout, f"the master did not listen on {port} (see {folder}/master.log)")
+        _wait(lambda: listening(port), timeout, f"the master did not listen on {port} (see {folder}/master.log)")
         for n in range(workers):
             work = folder / f"worker-{n}"
             work.mkdir(exist_ok=True)
@@ -118,13 +118,13 @@ def stop(folder: Path, timeout: float = 30) -> int:
     if not state.exists():
         return 0
     pids = json.loads(state.read_text())["pids"]
-    running = [pid for pid in reversed(pids) if _signal(pid, signal.SIGTERM)]
+    running = [pid for pid in reversed(pids) if signal_group(pid, signal.SIGTERM)]
     deadline = time.monotonic() + timeout
     for pid in running:
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if _alive(pid):
-            _signal(pid, signal.SIGKILL)
+        if alive(pid):
+            signal_group(pid, signal.SIGKILL)
     state.unlink()
     return len(running)
 
@@ -139,7 +139,7 @@ def _save(cluster: Cluster) -> None:
     Path(cluster.folder, "cluster.json").write_text(json.dumps(asdict(cluster), indent=1))
 
 
-def _signal(pid: int, sig: int) -> bool:
+def signal_group(pid: int, sig: int) -> bool:
     """Signal the process group a daemon leads (spark-class execs java in it); False if it is gone."""
     try:
         os.killpg(pid, sig)
@@ -148,7 +148,7 @@ def _signal(pid: int, sig: int) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         waited, _ = os.waitpid(pid, os.WNOHANG)  # reap our own children so they do not linger as zombies
         if waited == pid:
@@ -162,7 +162,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _listening(port: int) -> bool:
+def listening(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 

@@ -65,13 +65,12 @@ def spark_conf(settings: Settings) -> dict[str, str]:
 
 
 def remember_resolution(spark, settings: Settings) -> None:
-    """After a start that resolved PACKAGES, keep the jar files Spark's resolver put on the classpath."""
+    """After a start (in-process or the service) that resolved PACKAGES, keep the jar files Spark's resolver put on the classpath."""
     import os
 
-    conf = spark.sparkContext.getConf()
-    if not conf.get("spark.jars.packages", None) or resolved_jars(settings):
+    if not spark.conf.get("spark.jars.packages", None) or resolved_jars(settings):
         return
-    files = [j.removeprefix("file://") for j in conf.get("spark.jars", "").split(",") if j]
+    files = [j.removeprefix("file://") for j in spark.conf.get("spark.jars", "").split(",") if j]
     if not files or not all(Path(f).is_file() and f.startswith(str(settings.ivy_cache)) for f in files):
         return
     path = resolution_file(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,68 +21,152 @@ REGISTER_THREADS = 4
 session_start_seconds: float | None = None
 
 
+def session_conf(settings: Settings) -> dict[str, str]:
+    """The Spark options of the lake's sessions, in-process or in the home's service (creditlake.spark_service)."""
+    return {
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.catalogImplementation": "in-memory",
+        "spark.sql.warehouse.dir": str(settings.lake / "warehouse"),
+        "spark.sql.session.timeZone": "Asia/Shanghai",
+        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.driver.memory": settings.spark_driver_memory,
+        "spark.local.dir": str(settings.spark_work),
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.extraJavaOptions":
+            f"-Dlog4j.configurationFile={Path(__file__).with_name('log4j2.properties')} "
+            f"-Dcreditlake.logs={settings.logs}",
+        # GB18030 deliveries are read by Spark's CSV reader, which takes only the standard charsets without it.
+        "spark.sql.legacy.javaCharsets": "true",
+        "spark.databricks.delta.snapshotPartitions": "2",
+        # Delta keeps every table's log and snapshot (its Catalyst plans) in a cache of up to 10,000 tables for an
+        # hour: a run touches ~300 tables, which held ~600 MB of a 2 GB driver until gold ran out of memory
+        # (docs/performance.md). A few dozen cover the tables one stage reads side by side.
+        "spark.databricks.delta.delta.log.cacheSize": "32",
+        # Spark's UI store keeps every SQL execution's plan graph; a run has thousands. Keep the recent ones.
+        "spark.sql.ui.retainedExecutions": "50",
+        "spark.ui.retainedJobs": "200",
+        "spark.ui.retainedStages": "200",
+        "spark.ui.retainedTasks": "2000",
+        "spark.databricks.delta.optimizeWrite.enabled": str(settings.delta_optimize_write).lower(),
+        **jars.spark_conf(settings),
+    }
+
+
+# Options a client sets on its own session of the home's service (the service may have started with other ones).
+SESSION_OPTIONS = ("spark.sql.shuffle.partitions", "spark.databricks.delta.optimizeWrite.enabled")
+_session = None  # this process's session (in-process or on the service)
+
+
 def get_spark(settings: Settings | None = None, app_name: str = "creditlake"):
     """Return the process's SparkSession, creating it on first use.
 
-    The catalog is Spark's in-memory one, filled at start from the lake's layout (layer/table folders
-    holding a _delta_log): every process (CLI, Airflow task, dbt, ad-hoc SQL) sees the same tables
-    and no metastore lock stops two of them running at once (see docs/architecture.md).
+    While the home's Spark service runs (`creditlake spark start`), the session is a Spark Connect client of it: no
+    JVM starts in this process and the catalog is the service's. Otherwise Spark starts in this process, with a
+    catalog filled from the lake's layout (layer/table folders holding a _delta_log). Either way every process
+    (CLI, Airflow task, dbt, ad-hoc SQL) sees the same tables and no metastore lock stops two of them running at
+    once (see docs/architecture.md).
     """
+    global _session
+    settings = settings or get_settings()
+    if _session is not None and _usable(_session, settings):
+        register_lake_tables(_session, settings)
+        return _session
+    from creditlake import spark_service
+
+    wanted = spark_service.read(settings)
+    if wanted is not None:
+        _session = _connect(spark_service.start(settings), settings)
+    else:
+        _session = _start_in_process(settings, app_name)
+    register_lake_tables(_session, settings)
+    return _session
+
+
+def is_connect(spark) -> bool:
+    """Whether `spark` is a client of a Spark Connect service (no JVM in this process)."""
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
+def _usable(spark, settings: Settings) -> bool:
+    """An in-process session stays until its context stops; a client only while its service is the home's."""
+    if not is_connect(spark):
+        return spark._sc._jsc is not None
+    from creditlake import spark_service
+
+    service = spark_service.running(settings)
+    return service is not None and os.environ.get("SPARK_REMOTE") == service.url
+
+
+def _connect(service, settings: Settings):
+    """A Connect session on the home's service. SPARK_REMOTE names it for dbt-spark, which asks pyspark's builder
+    for a session on every statement, and for child processes of this one."""
+    import atexit
     import time
 
     from pyspark.sql import SparkSession
 
     global session_start_seconds
-    settings = settings or get_settings()
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        register_lake_tables(active, settings)
-        return active
-    started = time.monotonic()
+    if service.master != settings.spark_master:
+        from creditlake.spark_service import ServiceError
 
+        raise ServiceError(f"本库的 Spark 服务运行于 {service.master}, 而非 {settings.spark_master} "
+                           f"(the home's Spark service runs on {service.master}): `creditlake spark stop` first")
+    started = time.monotonic()
+    if _session is not None and is_connect(_session):  # its service is gone: do not wait on it to say goodbye
+        _session.release_session_on_close = False
+        _release(_session)
+    os.environ["SPARK_REMOTE"] = service.url
+    # dbt-spark asks the builder for Hive support on every statement; the service's catalog is fixed at its start.
+    warnings.filterwarnings("ignore", message="Failed to set spark.sql.catalogImplementation")
+    spark = SparkSession.builder.remote(service.url).getOrCreate()
+    # The client's default retries wait up to 10 minutes for a service that went away; ours is restarted by the next
+    # process instead, so a task whose service died fails within seconds and its retry finds the new one.
+    from pyspark.sql.connect.client.retries import DefaultPolicy
+
+    spark.client.set_retry_policies([DefaultPolicy(max_retries=4, max_backoff=2000)])
+    for key in SESSION_OPTIONS:
+        spark.conf.set(key, session_conf(settings)[key])
+    jars.remember_resolution(spark, settings)
+    atexit.register(_release, spark, service.port)
+    session_start_seconds = time.monotonic() - started
+    return spark
+
+
+def _release(spark, port: int | None = None) -> None:
+    """Close this process's session on the service (its temporary views and settings) as the process ends."""
+    from creditlake.cluster import listening
+
+    if port is not None and not listening(port):  # the service is gone, and the session with it
+        spark.release_session_on_close = False
+    try:
+        spark.stop()
+    except Exception:  # noqa: BLE001  (the service may be gone; nothing is left to release then)
+        pass
+
+
+def _start_in_process(settings: Settings, app_name: str):
+    import time
+
+    from pyspark.sql import SparkSession
+
+    global session_start_seconds
+    # A parent process's client mode must not leak into this one (another home, or a stopped service).
+    for name in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED"):
+        os.environ.pop(name, None)
+    started = time.monotonic()
     settings.spark_work.mkdir(parents=True, exist_ok=True)
     settings.logs.mkdir(parents=True, exist_ok=True)
     # Bind to loopback: no interface of this machine needs to see the driver in local mode.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    builder = (
-        SparkSession.builder.appName(app_name)
-        .master(settings.spark_master)
-        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-        .config("spark.sql.catalogImplementation", "in-memory")
-        .config("spark.sql.warehouse.dir", str(settings.lake / "warehouse"))
-        .config("spark.sql.session.timeZone", "Asia/Shanghai")
-        .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
-        .config("spark.sql.adaptive.enabled", "true")
-        .config("spark.driver.memory", settings.spark_driver_memory)
-        .config("spark.local.dir", str(settings.spark_work))
-        .config("spark.ui.showConsoleProgress", "false")
-        .config(
-            "spark.driver.extraJavaOptions",
-            f"-Dlog4j.configurationFile={Path(__file__).with_name('log4j2.properties')} "
-            f"-Dcreditlake.logs={settings.logs}",
-        )
-        # GB18030 deliveries are read by Spark's CSV reader, which takes only the standard charsets without it.
-        .config("spark.sql.legacy.javaCharsets", "true")
-        .config("spark.databricks.delta.snapshotPartitions", "2")
-        # Delta keeps every table's log and snapshot (its Catalyst plans) in a cache of up to 10,000 tables for an
-        # hour: a run touches ~300 tables, which held ~600 MB of a 2 GB driver until gold ran out of memory
-        # (docs/performance.md). A few dozen cover the tables one stage reads side by side.
-        .config("spark.databricks.delta.delta.log.cacheSize", "32")
-        # Spark's UI store keeps every SQL execution's plan graph; a run has thousands. Keep the recent ones.
-        .config("spark.sql.ui.retainedExecutions", "50")
-        .config("spark.ui.retainedJobs", "200")
-        .config("spark.ui.retainedStages", "200")
-        .config("spark.ui.retainedTasks", "2000")
-        .config("spark.databricks.delta.optimizeWrite.enabled", str(settings.delta_optimize_write).lower())
-    )
-    for key, value in jars.spark_conf(settings).items():
+    builder = SparkSession.builder.appName(app_name).master(settings.spark_master)
+    for key, value in session_conf(settings).items():
         builder = builder.config(key, value)
     with _jvm_stdout_to_stderr():
         spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     jars.remember_resolution(spark, settings)
-    register_lake_tables(spark, settings)
     session_start_seconds = time.monotonic() - started
     return spark
 
@@ -127,7 +212,7 @@ def table_path(layer: str, table: str, settings: Settings | None = None) -> Path
 
 
 def register_lake_tables(spark, settings: Settings) -> None:
-    """Create one database per layer and register every Delta table found under it.
+    """Create one database per layer and register every Delta table found under it that is not registered yet.
 
     Registering a table reads its Delta log in the driver; every process that starts Spark (each Airflow task,
     each CLI command) registers the whole lake, so the tables are registered from a few threads at once

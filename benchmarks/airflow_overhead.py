@@ -2,6 +2,7 @@
 
     uv run python benchmarks/airflow_overhead.py                        # demo size: 500 enterprises, 2024-01..03
     uv run python benchmarks/airflow_overhead.py --enterprises 1000 --start 2024-01 --end 2024-06 --json out.json
+    uv run python benchmarks/airflow_overhead.py --in-process       # each task starts its own Spark (the before)
 
 Generates the demo's landing zone (the datasets the gold models read, at the demo's seed and fault rate) in a fresh
 CREDITLAKE_HOME, runs `creditlake backfill --start --end` (a real Airflow backfill: scheduler, DAG processor,
@@ -11,7 +12,8 @@ stage appends to home/logs/stages.jsonl with the run and task it ran in. Per tas
 
 - task s: Airflow's duration of the task instance (start to end, as the UI shows it);
 - work s: the pipeline function the task calls, timed inside the task process; of which Spark start s is the
-  process's SparkSession start (JVM, jars, registering the lake's tables), paid once per task process;
+  process's SparkSession start, paid once per task process: a client of the home's Spark service (which
+  `backfill` starts), or with `--in-process` a JVM with the jars and the lake's tables registered in it;
 - Airflow overhead s: task s minus work s, split into before the work (the task runner parsing the DAG file,
   rendering, the context) and after it (XCom push, callbacks, the state update);
 - queue s: queued to started (the executor picking the task up and the supervisor starting the task process);
@@ -42,8 +44,11 @@ def note(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+IN_PROCESS = False  # --in-process: no Spark service, each task starts its own Spark
+
+
 def creditlake(home: Path, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CREDITLAKE_HOME": str(home)}
+    env = {**os.environ, "CREDITLAKE_HOME": str(home), "CREDITLAKE_SPARK_SERVICE": str(not IN_PROCESS).lower()}
     return subprocess.run([sys.executable, "-m", "creditlake.cli", *args], env=env, check=True, text=True,
                           stdout=subprocess.PIPE if capture else sys.stderr, stderr=sys.stderr)
 
@@ -214,9 +219,14 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=None, help="working folder (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the home (lake, Airflow DB, logs)")
     parser.add_argument("--json", type=Path, default=None, help="write every figure to this file")
+    parser.add_argument("--in-process", action="store_true",
+                        help="every task starts its own Spark (CREDITLAKE_SPARK_SERVICE=false): the cost the "
+                             "service removes")
     parser.add_argument("--from-home", type=Path, default=None,
                         help="only read the figures of a home kept by an earlier run (--keep): no new run")
     args = parser.parse_args()
+    global IN_PROCESS  # noqa: PLW0603  (read by creditlake())
+    IN_PROCESS = args.in_process
 
     from creditlake.periods import month_range
     from creditlake.pipeline import AT_SOURCE_INPUTS, GOLD_INPUTS
@@ -245,8 +255,10 @@ def main() -> int:
         finally:
             backfill_s = time.monotonic() - started
             creditlake(home, "airflow", "stop")
+            creditlake(home, "spark", "stop")  # `backfill` started the home's Spark service
         rows = join(task_instances(home), stage_records(home))
         print(f"# Airflow overhead: {args.enterprises} enterprises, {args.start}..{args.end}, "
+              f"Spark {'in each task process' if IN_PROCESS else 'service'}, "
               f"parallelism {os.environ.get('CREDITLAKE_AIRFLOW_PARALLELISM', '2 (default)')}")
         figures = report(rows, backfill_s, months)
         if args.json:

@@ -1,11 +1,14 @@
 """A run killed with SIGKILL half-way, then run again, ends with the same tables as a clean run."""
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+
+import pytest
 
 from creditlake.generate import generate_landing
 
@@ -31,26 +34,66 @@ def _checksums(spark, home) -> dict:
     return out
 
 
-def test_sigkill_half_way_then_rerun_converges(spark, tmp_path):
-    landing = tmp_path / "landing"
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    """A landing zone and a home that ingested it in one clean run (Spark in the run's own process)."""
+    work = tmp_path_factory.mktemp("kill")
+    landing = work / "landing"
     generate_landing(landing, 120, "2024-01", "2024-02", seed=11, fault_rate=0.03,
                      only=["samr/registrations", "power/consumption"])
-    clean, killed = tmp_path / "clean", tmp_path / "killed"
-    assert _ingest(clean, landing).wait(timeout=600) == 0
+    assert _ingest(work / "clean", landing).wait(timeout=600) == 0
+    return landing, work / "clean"
 
-    # Kill the second home's run as soon as its first silver commit lands: bronze done, silver half-way.
-    proc = _ingest(killed, landing, start_new_session=True)
-    first_silver = killed / "lake" / "silver" / "samr__registrations" / "_delta_log"
+
+def _wait_for_first_silver_commit(home, proc) -> None:
+    """Until bronze is done and silver half-way: the first silver commit of the run has landed."""
+    first_silver = home / "lake" / "silver" / "samr__registrations" / "_delta_log"
     deadline = time.monotonic() + 600
     while not first_silver.is_dir() or not any(first_silver.glob("*.json")):
         assert proc.poll() is None, "the run ended before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def _assert_same_tables(spark, home, clean_home) -> None:
+    clean_sums = _checksums(spark, clean_home)
+    assert {"bronze.samr__registrations", "silver.power__consumption", "ops.quarantine"} <= set(clean_sums)
+    assert _checksums(spark, home) == clean_sums
+
+
+def test_sigkill_half_way_then_rerun_converges(spark, clean):
+    landing, clean_home = clean
+    killed = landing.parent / "killed"
+    proc = _ingest(killed, landing, start_new_session=True)
+    _wait_for_first_silver_commit(killed, proc)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (killed / "lake" / "ops" / "accounting").exists()  # it really died before the end
 
     assert _ingest(killed, landing).wait(timeout=600) == 0
-    clean_sums = _checksums(spark, clean)
-    assert {"bronze.samr__registrations", "silver.power__consumption", "ops.quarantine"} <= set(clean_sums)
-    assert _checksums(spark, killed) == clean_sums
+    _assert_same_tables(spark, killed, clean_home)
+
+
+def test_spark_service_killed_half_way_is_restarted_and_the_rerun_converges(spark, clean):
+    """The home's Spark service dies under a run (SIGKILL): the run fails within seconds, not after the client's
+    ten minutes of retries; the next run starts the service again and ends with the tables of a clean run."""
+    landing, clean_home = clean
+    home = landing.parent / "service"
+    cli = [sys.executable, "-m", "creditlake.cli", "spark"]
+    subprocess.run([*cli, "start"], env=_env(home), check=True, capture_output=True, timeout=300)
+    try:
+        first = json.loads((home / "spark" / "service.json").read_text())
+        proc = _ingest(home, landing)
+        _wait_for_first_silver_commit(home, proc)
+        os.killpg(first["pid"], signal.SIGKILL)
+        killed_at = time.monotonic()
+        assert proc.wait(timeout=120) != 0
+        assert time.monotonic() - killed_at < 60
+        assert not (home / "lake" / "ops" / "accounting").exists()
+
+        assert _ingest(home, landing).wait(timeout=600) == 0
+        second = json.loads((home / "spark" / "service.json").read_text())
+        assert second["pid"] != first["pid"]  # started again by the rerun
+        _assert_same_tables(spark, home, clean_home)
+    finally:
+        subprocess.run([*cli, "stop"], env=_env(home), timeout=120)

@@ -409,6 +409,8 @@ def demo(
 def _start_spark_service(settings) -> None:
     from creditlake import spark_service
 
+    if not settings.spark_service:
+        return
     done = _timed("spark service")
     service = spark_service.start(settings)
     done(f"{service.url} (UI {service.ui_url}; `creditlake spark stop` ends it)")

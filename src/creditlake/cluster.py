@@ -63,8 +63,10 @@ def free_port() -> int:
 def _daemon_env(folder: Path) -> dict[str, str]:
     import pyspark
 
+    from creditlake.spark import without_connect_client_env
+
     return {
-        **os.environ,
+        **without_connect_client_env(dict(os.environ)),
         "SPARK_HOME": str(Path(pyspark.__file__).parent),
         "SPARK_LOCAL_IP": "127.0.0.1",
         "SPARK_LOCAL_DIRS": str(folder / "local"),

@@ -54,6 +54,16 @@ def session_conf(settings: Settings) -> dict[str, str]:
     }
 
 
+# What pyspark puts in the environment of a Connect client (and its children inherit). Spark's launcher reads
+# SPARK_REMOTE too and then builds a client's class path, without Spark SQL: a JVM started from such an environment
+# (in-process Spark, the service, a standalone cluster's daemons and executors) must not see them.
+CONNECT_CLIENT_ENV = ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED")
+
+
+def without_connect_client_env(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k not in CONNECT_CLIENT_ENV}
+
+
 # Options a client sets on its own session of the home's service (the service may have started with other ones).
 SESSION_OPTIONS = ("spark.sql.shuffle.partitions", "spark.databricks.delta.optimizeWrite.enabled")
 _session = None  # this process's session (in-process or on the service)
@@ -153,7 +163,7 @@ def _start_in_process(settings: Settings, app_name: str):
 
     global session_start_seconds
     # A parent process's client mode must not leak into this one (another home, or a stopped service).
-    for name in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED"):
+    for name in CONNECT_CLIENT_ENV:
         os.environ.pop(name, None)
     started = time.monotonic()
     settings.spark_work.mkdir(parents=True, exist_ok=True)

@@ -61,7 +61,7 @@ class Service:
         return int(self.url.rsplit(":", 1)[1])
 
     def alive(self) -> bool:
-        return alive(self.pid) and listening(self.port)
+        return _is_server(self.pid) and listening(self.port)
 
     def sessions(self) -> tuple[int, int] | None:
         """(client sessions online, requests running) from the UI's Connect tab; None while it does not answer."""
@@ -120,7 +120,7 @@ def _locked(settings: Settings):
 
 def start(settings: Settings, timeout: float = 300) -> Service:
     """Start the home's service unless it runs; return it once it accepts clients."""
-    from creditlake.spark import session_conf
+    from creditlake.spark import session_conf, without_connect_client_env
 
     with _locked(settings):
         current = read(settings)
@@ -142,12 +142,11 @@ def start(settings: Settings, timeout: float = 300) -> Service:
                 "--driver-memory", settings.spark_driver_memory]
         for key, value in conf.items():
             args += ["--conf", f"{key}={value}"]
-        env = {**os.environ, "SPARK_HOME": str(spark_home), "SPARK_LOCAL_IP": "127.0.0.1",
-               "CREDITLAKE_HOME": str(settings.home),
+        env = {**without_connect_client_env(dict(os.environ)), "SPARK_HOME": str(spark_home),
+               "SPARK_LOCAL_IP": "127.0.0.1", "CREDITLAKE_HOME": str(settings.home),
                # Python UDFs run in workers of this interpreter: the same venv and package as the clients.
                "PYSPARK_PYTHON": sys.executable}
-        for name in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "PYSPARK_SUBMIT_ARGS"):
-            env.pop(name, None)
+        env.pop("PYSPARK_SUBMIT_ARGS", None)
         log = log_file(settings)
         with open(log, "ab") as out:
             out.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting the Spark service\n".encode())
@@ -173,14 +172,24 @@ def stop(settings: Settings, timeout: float = 60) -> bool:
     with _locked(settings):
         service = read(settings)
         state_file(settings).unlink(missing_ok=True)
-        if service is None or not alive(service.pid):
+        if service is None or not _is_server(service.pid):
             return False
         _terminate(service.pid, timeout)
         return True
 
 
+def _is_server(pid: int) -> bool:
+    """Whether `pid` is a running Spark Connect server (not another process that got the pid of a dead one)."""
+    if not alive(pid):
+        return False
+    try:
+        return SERVER_CLASS.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # no /proc (macOS): trust the pid
+        return True
+
+
 def _terminate(pid: int, timeout: float = 60) -> None:
-    if not signal_group(pid, signal.SIGTERM):
+    if not _is_server(pid) or not signal_group(pid, signal.SIGTERM):
         return
     deadline = time.monotonic() + timeout
     while alive(pid) and time.monotonic() < deadline:

@@ -22,6 +22,10 @@ from creditlake.settings import Settings
 SERVICES = ("scheduler", "dag-processor", "api-server")
 
 
+# Modules every task process needs, imported once by the scheduler's forkserver (see service_env).
+TASK_PRELOAD = ("airflow", "airflow.executors.local_executor", "pyspark.sql.connect.session", "creditlake.pipeline")
+
+
 def service_env(settings: Settings) -> dict[str, str]:
     return {
         **os.environ,
@@ -38,6 +42,11 @@ def service_env(settings: Settings) -> dict[str, str]:
         # A scheduler killed mid-run leaves its tasks "running" with nobody behind them: the next scheduler resets
         # them for a retry once the dead one's heartbeat is 30 s old, checked every 30 s (Airflow: every 5 min).
         "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "30",
+        # The LocalExecutor's workers fork each task process; started from a forkserver that imported the Spark
+        # Connect client (pandas, pyarrow, grpc: 1.2 s) and the pipeline's entry points, they hand every task those
+        # modules already loaded (Airflow 3.3's [core] mp_forkserver_preload; docs/performance.md).
+        "AIRFLOW__SCHEDULER__MP_START_METHOD": "forkserver",
+        "AIRFLOW__CORE__MP_FORKSERVER_PRELOAD": ",".join(TASK_PRELOAD),
     }
 
 

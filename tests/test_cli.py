@@ -11,6 +11,7 @@ COMMANDS = [[], ["generate"], ["ingest"], ["run"], ["accounting"], ["report"], [
             ["lost-contact"], ["profile"], ["restricted"], ["secret-query"], ["dbt-docs"],
             ["backfill"], ["airflow"], ["airflow", "start"], ["airflow", "stop"],
             ["cluster"], ["cluster", "start"], ["cluster", "status"], ["cluster", "stop"],
+            ["spark"], ["spark", "start"], ["spark", "status"], ["spark", "stop"],
             ["quarantine"], ["quarantine", "release"]]
 
 

@@ -381,7 +381,7 @@ def demo(
         generate_landing(landing, enterprises, start, end, seed=42, fault_rate=0.005,
                          only=[*GOLD_INPUTS, *AT_SOURCE_INPUTS], at_source=settings.at_source)
         done(f"{enterprises} enterprises, {start}..{end} -> {landing}")
-    _start_spark_service(settings)
+    service = _start_spark_service(settings)
     done = _timed("airflow: creditlake_monthly")
     airflow_runner.run_dag_test("creditlake_monthly", {"landing": str(landing), "start": start, "end": end},
                             on_task=lambda task_id: console.print(f"  [cyan]→[/] task {task_id}"))
@@ -401,19 +401,23 @@ def demo(
         out.print(f"             {dash.title}  {url}/superset/dashboard/{dash.slug}/")
     out.print(f"  Report:    {report_path}")
     out.print("  Lists:     creditlake lost-contact --district 520102   ·   creditlake profile <统一社会信用代码>")
+    if service is not None:
+        out.print(f"  Spark:     {service.ui_url}  (the home's Spark service, {service.url}; `creditlake spark stop`)")
     out.print(f"  Lake:      {settings.lake}")
     out.print(f"  Serving:   {settings.serving}")
     out.print(f"  Logs:      {settings.logs}")
 
 
-def _start_spark_service(settings) -> None:
+def _start_spark_service(settings):
+    """Start the home's Spark service unless settings say not to; return it (or None)."""
     from creditlake import spark_service
 
     if not settings.spark_service:
-        return
+        return None
     done = _timed("spark service")
     service = spark_service.start(settings)
     done(f"{service.url} (UI {service.ui_url}; `creditlake spark stop` ends it)")
+    return service
 
 
 @superset_app.command("start")

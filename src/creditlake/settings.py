@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     spark_driver_memory: str = Field("2g", description="Driver memory for local runs (and of the home's Spark service).")
     spark_service: bool = Field(
         True, description="`airflow start`, `backfill` and `demo` start the home's Spark service, which every process "
-        "of the home then uses; false: each process starts its own Spark (docs/architecture.md).")
+        "of the home then uses; false: they do not, and processes start Spark of their own unless `creditlake spark "
+        "start` started one (docs/architecture.md).")
     shuffle_partitions: int = Field(4, description="spark.sql.shuffle.partitions; small for local mode.")
     dataset_threads: int = Field(
         3, ge=1, description="Datasets whose bronze or silver Spark work runs at once, in threads of one session: "

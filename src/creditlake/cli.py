@@ -673,7 +673,8 @@ def spark_status(
 
     service = spark_service.running(get_settings())
     if service is None:
-        console.print("本库未运行 Spark 服务 (no Spark service runs for this CREDITLAKE_HOME): `creditlake spark start`")
+        console.print("本库未运行 Spark 服务 (no Spark service runs for this CREDITLAKE_HOME): "
+                      "`creditlake spark start`")
         raise typer.Exit(1)
     sessions = service.sessions()
     status = {"url": service.url, "ui": service.ui_url, "pid": service.pid, "master": service.master,

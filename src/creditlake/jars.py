@@ -65,7 +65,8 @@ def spark_conf(settings: Settings) -> dict[str, str]:
 
 
 def remember_resolution(spark, settings: Settings) -> None:
-    """After a start (in-process or the service) that resolved PACKAGES, keep the jar files Spark's resolver put on the classpath."""
+    """After a start (in-process or the service) that resolved PACKAGES, keep the jar files Spark's resolver put on
+    the classpath."""
     import os
 
     if not spark.conf.get("spark.jars.packages", None) or resolved_jars(settings):

@@ -31,7 +31,8 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=_default_home, description="Root of all state: lake, serving, logs, keys.")
     spark_master: str = Field("local[2]", description="Spark master URL, e.g. spark://127.0.0.1:7077.")
-    spark_driver_memory: str = Field("2g", description="Driver memory for local runs (and of the home's Spark service).")
+    spark_driver_memory: str = Field(
+        "2g", description="Driver memory for local runs (and of the home's Spark service).")
     spark_service: bool = Field(
         True, description="`airflow start`, `backfill` and `demo` start the home's Spark service, which every process "
         "of the home then uses; false: they do not, and processes start Spark of their own unless `creditlake spark "

@@ -136,8 +136,9 @@ def _connect(service, settings: Settings):
     from pyspark.sql.connect.client.retries import DefaultPolicy
 
     spark.client.set_retry_policies([DefaultPolicy(max_retries=4, max_backoff=2000)])
+    conf = session_conf(settings)
     for key in SESSION_OPTIONS:
-        spark.conf.set(key, session_conf(settings)[key])
+        spark.conf.set(key, conf[key])
     jars.remember_resolution(spark, settings)
     atexit.register(_release, spark, service.port)
     session_start_seconds = time.monotonic() - started

@@ -1,4 +1,6 @@
--- One row per enterprise: its latest registered attributes and, if deregistered, the date.
+-- One row per enterprise: its latest registered attributes, since when its domicile is the registered one (the
+-- day of the event that first carried the current address after a different one; null when it never moved) and,
+-- if deregistered, the date.
 with events as (
     select * from {{ ref('stg_samr__registrations') }}
 ),
@@ -24,6 +26,22 @@ changes as (
     from events
     where event_type = '变更'
     group by enterprise_id
+),
+
+addresses as (
+    select
+        enterprise_id, event_date, address,
+        lag(address) over (partition by enterprise_id order by event_date, period, source_row_number)
+            as previous_address
+    from events
+    where address is not null
+),
+
+moves as (
+    select enterprise_id, max(event_date) as domicile_since
+    from addresses
+    where previous_address is not null and address <> previous_address
+    group by enterprise_id
 )
 
 select
@@ -39,8 +57,10 @@ select
     latest.contact_phone_is_valid,
     latest.legal_rep_age_band,
     changes.last_changed_on,
+    moves.domicile_since,
     deregistrations.deregistered_on
 from latest
 left join deregistrations on latest.enterprise_id = deregistrations.enterprise_id
 left join changes on latest.enterprise_id = changes.enterprise_id
+left join moves on latest.enterprise_id = moves.enterprise_id
 where latest.recency = 1

@@ -1,8 +1,11 @@
 -- Early warnings (风险预警), one row per warning, each with its reason and evidence in Chinese:
---   complaint_surge      an enterprise's complaints in a month far above its industry's seasonal baseline
+--   complaint_surge      an enterprise's complaints in a month far above its baseline: its own level (with its
+--                        industry's season), its own same season a year back, or its industry's rate
 --   area_complaint_surge a district x industry's complaints in a month far above its own other months
---   shell_cluster        one domicile, phone or legal representative behind many newly registered firms
---   utility_collapse     power use falling below a fifth of the enterprise's previous three months (the onset)
+--   shell_cluster        one domicile, phone or legal representative behind a burst of newly registered, unrelated
+--                        firms (not one group's project companies, not a business centre's usual flow)
+--   utility_collapse     power use falling below a fifth of the enterprise's previous three months (the onset), not
+--                        in its season, not winding down, not while its tax and staff go on
 --   multi_department     sanctions from two or more departments within twelve months
 --   repeated_disputes    three or more consumer disputes mediated within twelve months
 --   licence_missing      in an industry that needs a licence (seed licensed_industries), still without it past
@@ -21,37 +24,90 @@ complaint_counts as (
     group by complaints.enterprise_id, complaints.month
 ),
 
-industry_rate as (
-    -- The industry's enterprises in the same calendar month (the seasonal baseline), and how many of them had a
-    -- complaint: each counts once, so one surging firm (or two) hardly moves its industry's baseline.
-    select
-        enterprise_months.industry_code,
-        enterprise_months.month,
-        count(complaint_counts.enterprise_id) as complained,
-        count(*) as enterprises
+firm_months as (
+    -- Every month each enterprise was registered, with its complaints (none is zero: 12315 delivers daily).
+    select enterprise_months.enterprise_id, enterprise_months.month, enterprise_months.industry_code,
+           enterprise_months.established_on, coalesce(complaint_counts.complaints, 0) as complaints
     from {{ ref('int_enterprise_months') }} as enterprise_months
     left join complaint_counts
         on complaint_counts.enterprise_id = enterprise_months.enterprise_id
         and complaint_counts.month = enterprise_months.month
-    group by enterprise_months.industry_code, enterprise_months.month
+),
+
+industry_months as (
+    -- The industry's complaints and enterprises that month, how many of them had one, and its level over the
+    -- twelve months before (its seasonality shows as this month against that level).
+    select *,
+           avg(complaints) over (partition by industry_code order by month
+                                 rows between 12 preceding and 1 preceding) as level_before,
+           avg(enterprises) over (partition by industry_code order by month
+                                  rows between 12 preceding and 1 preceding) as enterprises_before
+    from (
+        select industry_code, month, sum(complaints) as complaints, count(*) as enterprises,
+               count_if(complaints > 0) as complained
+        from firm_months
+        group by industry_code, month
+    )
+),
+
+firm_history as (
+    select
+        firm_months.*,
+        sum(complaints) over (partition by enterprise_id order by month rows between 12 preceding and 1 preceding)
+            as complaints_before,
+        count(*) over (partition by enterprise_id order by month rows between 12 preceding and 1 preceding)
+            as months_before,
+        -- The same season a year back (the month and its neighbours), when the lake holds it.
+        avg(complaints) over (partition by enterprise_id order by month rows between 13 preceding and 11 preceding)
+            as same_season_last_year,
+        count(*) over (partition by enterprise_id order by month rows between 13 preceding and 11 preceding)
+            as season_months
+    from firm_months
 ),
 
 enterprise_baselines as (
-    -- Each enterprise against the rest of its industry that month (leave-one-out: in a small industry a surge
-    -- would otherwise raise its own baseline): the share of the other enterprises with a complaint, which under a
-    -- Poisson rate as small as these is the rate itself. An industry of one has no baseline and no warning.
+    -- Each enterprise-month against three baselines, the largest wins:
+    --   industry: the share of the industry's other enterprises with a complaint that month (leave-one-out; for
+    --             Poisson rates this small the share is the rate) - what any firm of the industry gets;
+    --   own level: the enterprise's mean over its months in the lake (up to twelve) before this one, times the
+    --             industry's seasonal factor (its other firms' complaints this month against their level before,
+    --             shrunk towards 1 by 5 complaints so that a small industry's noise is no season);
+    --   own season: its mean over the same month and its neighbours a year back.
+    -- Judged where the enterprise has a month of history in the lake at least, or all its life is there (a new firm).
     select
-        complaint_counts.enterprise_id,
-        complaint_counts.month,
-        complaint_counts.complaints,
+        firm_history.enterprise_id,
+        firm_history.month,
+        firm_history.complaints,
         enterprises.district_code,
         enterprises.industry_code,
-        cast(industry_rate.complained - 1 as double) / (industry_rate.enterprises - 1) as rate
-    from complaint_counts
-    inner join enterprises on enterprises.enterprise_id = complaint_counts.enterprise_id
-    inner join industry_rate
-        on industry_rate.industry_code = enterprises.industry_code and industry_rate.month = complaint_counts.month
-    where industry_rate.enterprises > 1
+        cast(industry_months.complained - 1 as double) / (industry_months.enterprises - 1) as industry_rate,
+        coalesce(firm_history.complaints_before / nullif(firm_history.months_before, 0), 0) as own_level,
+        least(3.0, greatest(0.5,
+            (industry_months.complaints - firm_history.complaints + 5)
+            / (coalesce(industry_months.level_before - firm_history.complaints_before
+                        / greatest(firm_history.months_before, 1), industry_months.complaints
+                        - firm_history.complaints) + 5))) as season_factor,
+        case when firm_history.season_months = 3 then firm_history.same_season_last_year end as own_season
+    from firm_history
+    inner join enterprises on enterprises.enterprise_id = firm_history.enterprise_id
+    inner join industry_months
+        on industry_months.industry_code = firm_history.industry_code and industry_months.month = firm_history.month
+    where firm_history.complaints >= 2 and industry_months.enterprises > 1
+      and (firm_history.months_before >= 1
+           or firm_history.established_on >= (select min(month_start) from months))
+),
+
+complaint_tests as (
+    select *,
+           -- P(X >= complaints) under a Poisson of the baseline: 1 - the CDF at complaints - 1, summed term by term.
+           1 - aggregate(sequence(1, complaints - 1), named_struct('term', exp(-baseline), 'cdf', exp(-baseline)),
+                         (acc, k) -> named_struct('term', acc.term * baseline / k, 'cdf', acc.cdf + acc.term * baseline / k),
+                         acc -> acc.cdf) as p_value
+    from (
+        select *,
+               greatest(industry_rate, own_level * season_factor, coalesce(own_season, 0), 0.001) as baseline
+        from enterprise_baselines
+    )
 ),
 
 complaint_surges as (
@@ -62,13 +118,17 @@ complaint_surges as (
         district_code,
         industry_code,
         month,
-        concat('当月投诉', cast(complaints as string), '件，同行业其他企业当月被投诉比例',
-               cast(round(rate * 100, 1) as string), '%') as evidence,
-        case when complaints >= 5 then '高' else '中' end as severity
-    from enterprise_baselines
-    -- At least 2 complaints and 20 times the baseline: under a Poisson baseline of 0.05 a month, two complaints
-    -- happen by chance about once in 800 enterprise-months.
-    where complaints >= 2 and complaints >= 20 * rate
+        concat('当月投诉', cast(complaints as string), '件，基线', cast(round(baseline, 1) as string),
+               '件（本企业此前月均', cast(round(own_level, 1) as string), '件，行业当月季节系数',
+               cast(round(season_factor, 2) as string),
+               coalesce(concat('，上年同期月均', cast(round(own_season, 1) as string), '件'), ''),
+               '；同行业其他企业当月被投诉比例', cast(round(industry_rate * 100, 1) as string), '%），超出',
+               cast(round(complaints - baseline, 1) as string), '件') as evidence,
+        case when complaints >= greatest(5, 4 * baseline) then '高' else '中' end as severity
+    from complaint_tests
+    -- Improbable under the baseline (under 1 in 100,000 enterprise-months) and at least twice it: a firm with 40
+    -- complaints every month is not surging at 45.
+    where p_value < 1e-5 and complaints >= 2 * baseline
 ),
 
 area_counts as (
@@ -101,44 +161,95 @@ area_surges as (
 ),
 
 shared_keys as (
-    select 'address' as key_type, address as key_value, enterprise_id, established_on, district_code, industry_code
+    select 'address' as key_type, address as key_value, enterprise_id, enterprise_name, established_on,
+           district_code, industry_code
     from enterprises where address is not null
     union all
-    select 'phone', contact_phone_pseudonym, enterprise_id, established_on, district_code, industry_code
+    select 'phone', contact_phone_pseudonym, enterprise_id, enterprise_name, established_on, district_code, industry_code
     from enterprises where contact_phone_pseudonym is not null
     union all
-    select 'legal_rep', legal_rep_pseudonym, enterprise_id, established_on, district_code, industry_code
+    select 'legal_rep', legal_rep_pseudonym, enterprise_id, enterprise_name, established_on, district_code,
+           industry_code
     from enterprises where legal_rep_pseudonym is not null
 ),
 
-clusters as (
-    select
-        key_type, key_value,
-        count(distinct enterprise_id) as firms,
-        min(established_on) as first_on,
-        max(established_on) as last_on
+key_bursts as (
+    -- For each enterprise, the enterprises of the same key established in the 90 days up to its establishment.
+    select *,
+           count(*) over (partition by key_type, key_value order by datediff(established_on, date'1970-01-01')
+                          range between 90 preceding and current row) as burst,
+           count(*) over (partition by key_type, key_value) as key_firms,
+           min(established_on) over (partition by key_type, key_value) as key_first_on,
+           max(established_on) over (partition by key_type, key_value) as key_last_on
     from shared_keys
-    where established_on >= (select add_months(min(month_start), -12) from months)
-    group by key_type, key_value
-    having count(distinct enterprise_id) >= 5 and datediff(max(established_on), min(established_on)) <= 90
+),
+
+densest as (
+    -- Each key's densest 90 days (the latest of equals), if recent: up to a year before the lake's first month.
+    select * from (
+        select key_type, key_value, established_on as burst_end, burst, key_firms, key_first_on, key_last_on,
+               row_number() over (partition by key_type, key_value order by burst desc, established_on desc) as rank
+        from key_bursts
+        where burst >= 5
+    )
+    where rank = 1 and burst_end >= (select add_months(min(month_start), -12) from months)
+),
+
+burst_members as (
+    select key_bursts.key_type, key_bursts.key_value, key_bursts.enterprise_id, key_bursts.enterprise_name,
+           key_bursts.established_on, key_bursts.district_code, key_bursts.industry_code, densest.burst,
+           densest.key_firms, densest.key_first_on, densest.key_last_on,
+           -- The trade name (字号): the name without the province, city and district in front, first two characters.
+           substr(regexp_replace(
+               regexp_replace(key_bursts.enterprise_name, '^(贵州省|贵州|贵阳市|贵阳)', ''),
+               concat('^(', (select concat_ws('|', collect_set(regexp_replace(district_name, '(区|县|市)$', '')))
+                             from {{ ref('stg_reference__divisions') }}), ')(区|县|市)?'), ''), 1, 2) as trade_name
+    from key_bursts
+    inner join densest
+        on densest.key_type = key_bursts.key_type and densest.key_value = key_bursts.key_value
+        and key_bursts.established_on between date_sub(densest.burst_end, 90) and densest.burst_end
+),
+
+clusters as (
+    -- A cluster: 5 or more enterprises in 90 days, far above what the key registers otherwise (a business centre or
+    -- a registration agent serving unrelated firms over years registers a few a quarter), and not one group's
+    -- project companies (most of them sharing one trade name).
+    select key_type, key_value, burst as firms, min(established_on) as first_on, max(established_on) as last_on
+    from (
+        select *, count(*) over (partition by key_type, key_value, trade_name) as same_trade_name
+        from burst_members
+    )
+    group by key_type, key_value, burst, key_firms, key_first_on, key_last_on
+    having burst > 3 * (key_firms - burst) / greatest(datediff(key_last_on, key_first_on) / 90.0, 4.0)
+       and max(same_trade_name) < 0.6 * burst
 ),
 
 shell_clusters as (
     select
         'shell_cluster' as warning_type,
         '疑似集中注册空壳企业' as warning_type_zh,
-        shared_keys.enterprise_id,
-        first(shared_keys.district_code) as district_code,
-        first(shared_keys.industry_code) as industry_code,
+        burst_members.enterprise_id,
+        first(burst_members.district_code) as district_code,
+        first(burst_members.industry_code) as industry_code,
         date_format(max(clusters.last_on), 'yyyy-MM') as month,
         concat_ws('；', collect_set(concat(
             case clusters.key_type when 'address' then '同一住所' when 'phone' then '同一联系电话' else '同一法定代表人' end,
             '在', cast(datediff(clusters.last_on, clusters.first_on) as string), '天内登记',
             cast(clusters.firms as string), '户企业'))) as evidence,
         case when count(*) >= 2 then '高' else '中' end as severity
-    from shared_keys
-    inner join clusters on clusters.key_type = shared_keys.key_type and clusters.key_value = shared_keys.key_value
-    group by shared_keys.enterprise_id
+    from burst_members
+    inner join clusters on clusters.key_type = burst_members.key_type and clusters.key_value = burst_members.key_value
+    group by burst_members.enterprise_id
+),
+
+power_readings as (
+    -- Power readings as delivered: a month without one (not delivered, or its row quarantined) is unknown, and
+    -- left out; the first reading of all is where the lake's power history starts.
+    select enterprise_id, month, quantity,
+           min(month) over () as lake_first_month,
+           min(month) over (partition by enterprise_id) as first_month
+    from {{ ref('fct_utility_use') }}
+    where utility = 'power'
 ),
 
 power as (
@@ -146,9 +257,37 @@ power as (
         enterprise_id, month, quantity,
         avg(quantity) over (partition by enterprise_id order by month rows between 3 preceding and 1 preceding) as previous_avg,
         count(*) over (partition by enterprise_id order by month rows between 3 preceding and 1 preceding) as previous_months,
-        lag(quantity) over (partition by enterprise_id order by month) as last_month_quantity
-    from {{ ref('fct_utility_use') }}
-    where utility = 'power'
+        lag(quantity) over (partition by enterprise_id order by month) as last_month_quantity,
+        -- The same season a year back (the month and its neighbours) against that year's mean: a firm that fell
+        -- the same way then is seasonal.
+        min(quantity) over (partition by enterprise_id order by month rows between 13 preceding and 11 preceding)
+            as last_season_low,
+        first_month > lake_first_month as is_whole_history,
+        avg(quantity) over (partition by enterprise_id order by month rows between 12 preceding and 1 preceding)
+            as year_avg,
+        count(*) over (partition by enterprise_id order by month rows between 12 preceding and 12 preceding)
+            as year_back_months
+    from power_readings
+),
+
+operating_on as (
+    -- Tax declared and insured staff in the month of the fall, against the three months before: a firm whose
+    -- business goes on as before lost a meter (a finished site, a move), not its business.
+    select enterprise_id, month,
+           declared_cny > 0 and not is_zero_declaration
+               and declared_cny >= 0.3 * avg(declared_cny) over (partition by enterprise_id order by month
+                                                                   rows between 3 preceding and 1 preceding)
+               as tax_goes_on
+    from {{ ref('fct_tax_filings') }}
+),
+
+staff_on as (
+    select enterprise_id, month,
+           insured_headcount > 0
+               and insured_headcount >= 0.5 * avg(insured_headcount) over (partition by enterprise_id order by month
+                                                                             rows between 3 preceding and 1 preceding)
+               as staff_goes_on
+    from {{ ref('fct_social_insurance') }}
 ),
 
 collapses as (
@@ -160,14 +299,23 @@ collapses as (
         enterprises.industry_code,
         power.month,
         concat('当月用电', cast(round(power.quantity, 0) as string), '千瓦时，前三个月平均',
-               cast(round(power.previous_avg, 0) as string), '千瓦时') as evidence,
+               cast(round(power.previous_avg, 0) as string), '千瓦时',
+               case when power.year_back_months = 1 then '，上年同期未见同样下降' else '' end) as evidence,
         case when power.quantity <= 0.05 * power.previous_avg then '高' else '中' end as severity
     from power
     inner join enterprises on enterprises.enterprise_id = power.enterprise_id
-    -- Warned at the onset: last month was still above a fifth of the same average (a firm already at zero does
-    -- not collapse again each month; its activity band shows that it stays down).
-    where power.previous_months >= 1 and power.previous_avg >= 1000 and power.quantity < 0.2 * power.previous_avg
+    left join operating_on on operating_on.enterprise_id = power.enterprise_id and operating_on.month = power.month
+    left join staff_on on staff_on.enterprise_id = power.enterprise_id and staff_on.month = power.month
+    -- Warned at the onset: a full three months' average before it (or all the firm's readings, when they began
+    -- after the lake's), last month still above a fifth of that average (a firm already at zero does not collapse
+    -- again each month; its activity band shows that it stays down).
+    where (power.previous_months = 3 or (power.is_whole_history and power.previous_months >= 1)) and power.previous_avg >= 1000 and power.quantity < 0.2 * power.previous_avg
       and power.last_month_quantity >= 0.2 * power.previous_avg
+      -- Not its season: a year back it did not fall as low against that year's mean (unknown before a year).
+      and not coalesce(power.year_back_months = 1 and power.last_season_low < 0.35 * power.year_avg, false)
+      -- Not a firm winding down towards its deregistration, nor one whose tax and staff go on as before.
+      and enterprises.deregistered_on is null
+      and not coalesce(operating_on.tax_goes_on and coalesce(staff_on.staff_goes_on, true), false)
 ),
 
 sanctions as (

@@ -219,3 +219,334 @@ def test_licences_follow_industries_and_the_unlicensed_are_planted(tmp_path):
            and date.fromisoformat(r["established_date"]) + timedelta(days=45) <= min(horizon, closed.get(u, horizon))]
     assert due and all(len(grants.get(u, [])) == 1 and 7 <= grants[u][0] <= 45 for u in due)
     assert 0.05 <= len(planted) / (len(planted) + len(due)) <= 0.2
+
+
+# Confounders (src/creditlake/generate/confounders.py): firms that look like a planted phenomenon and are not --------
+
+CONFOUNDED = ["samr/registrations", "samr/annual_reports", "samr/abnormal_list", "samr/complaints_12315",
+              "post/returned_mail", "power/consumption", "water/accounts", "water/consumption", "gas/accounts",
+              "gas/consumption", "tax/filings", "tax/non_filing", "hrss/social_insurance", "bank/accounts",
+              "bank/monthly_activity"]
+WINDOW = ("2024-01", "2025-06")  # 18 months: last year's same months are in the lake
+
+
+@pytest.fixture(scope="module")
+def confounded(tmp_path_factory):
+    """600 enterprises over 18 months, the datasets the confounders show in; no faults (every row is the model's)."""
+    from creditlake.periods import month_range
+
+    landing = tmp_path_factory.mktemp("confounded") / "landing"
+    generate_landing(landing, 600, *WINDOW, seed=13, only=CONFOUNDED)
+    truth = json.loads((landing.parent / "landing.truth" / "truth.json").read_text(encoding="utf-8"))
+    cat = load_catalogue()
+    cache: dict[str, list[dict]] = {}
+
+    def rows(name: str) -> list[dict]:
+        """Every row of every delivered month of `source/dataset`, each with the delivery's period as `_month`."""
+        if name not in cache:
+            source, code = name.split("/")
+            ds = cat.dataset(source, code)
+            out = []
+            for folder in sorted((landing / source / code).iterdir()):
+                data = next(folder.glob(f"*.{ds.format}")).read_bytes().decode(ds.encoding)
+                found = csv.DictReader(io.StringIO(data)) if ds.format == "csv" else \
+                    [json.loads(x) for x in data.splitlines() if x.strip()]
+                out += [{**r, "_month": folder.name} for r in found]
+            cache[name] = out
+        return cache[name]
+
+    return landing, truth, rows, month_range(*WINDOW)
+
+
+def _by(rows, key="uscc"):
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        out.setdefault(r[key], []).append(r)
+    return out
+
+
+def test_short_windows_plant_no_confounders_and_deliver_every_month(zone):
+    _, _, truth = zone
+    assert truth["confounders"] == {} and truth["late_deliveries"] == []
+
+
+def test_every_confounder_class_is_planted_named_and_apart(confounded):
+    """Each class of confounders.CLASSES has members (at least 8 at 600 enterprises), its list and whether it is a
+    planted positive; a member is in one class only and, unless its class says so, is a going concern with no
+    planted phenomenon of its own."""
+    from creditlake.generate.confounders import CLASSES
+
+    _, truth, rows, months = confounded
+    conf = truth["confounders"]
+    assert set(conf) == set(CLASSES)
+    for name, c in conf.items():
+        assert (c["list"], c["planted"]) == CLASSES[name] and len(c["members"]) >= 8, name
+    everyone = [u for c in conf.values() for u in c["members"]]
+    assert len(everyone) == len(set(everyone))
+    lost, dormant = set(truth["lost_contact"]), set(truth["dormant"])
+    shell = {m for c in truth["shell_clusters"] for m in c["members"]}
+    collapsed = {u for u, _ in truth["utility_collapses"]}
+    closed = {r["uscc"] for r in rows("samr/registrations") if r["event_type"] == "注销"}
+    for name, c in conf.items():
+        members = set(c["members"])
+        assert not members & shell, name
+        if name == "recently_gone":
+            assert members <= lost and all(1 <= truth["lost_contact_from"][u][1] <= 2 for u in members)
+        elif name == "stopped_mid_month":
+            assert members <= collapsed and members <= dormant and not members & lost
+        else:
+            assert not members & (lost | dormant | collapsed), name
+        if name == "winding_down":
+            assert members <= closed and members <= set(truth["deregistered"])
+        else:
+            assert not members & closed, name
+
+
+def test_confounded_landing_zones_are_deterministic(tmp_path):
+    args = dict(enterprises=200, start="2024-01", end="2024-12", seed=5,
+                only=["samr/registrations", "samr/complaints_12315", "power/consumption", "tax/non_filing"])
+    generate_landing(tmp_path / "a" / "landing", workers=1, **args)
+    generate_landing(tmp_path / "b" / "landing", workers=2, **args)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    truth = json.loads((tmp_path / "a" / "landing.truth" / "truth.json").read_text(encoding="utf-8"))
+    assert truth["confounders"] and truth["late_deliveries"] == []  # social insurance and gas not generated
+
+
+def test_confounders_leave_the_rest_of_the_world_as_it_was():
+    from creditlake.generate.world import build_world
+    from creditlake.periods import month_range
+
+    months = month_range(*WINDOW)
+    plain = build_world(600, months, random.Random(13), confounders=False)
+    mixed = build_world(600, months, random.Random(13))
+    assert len(mixed.enterprises) == len(plain.enterprises) and mixed.clusters == plain.clusters
+    others = [(a, b) for a, b in zip(plain.enterprises, mixed.enterprises) if b.confounder is None]
+    assert len(others) >= 400 and all(a == b for a, b in others)
+    # The world's own lost-contact firms that went silent late are named, not changed.
+    assert all(a.dormant_from == b.dormant_from for a, b in zip(plain.enterprises, mixed.enterprises)
+               if a.lost_contact)
+
+
+def test_bookkeeping_lapsed_files_no_return_for_months_and_runs_on(confounded):
+    """No tax return for 2-6 consecutive months (about half to the end), 非正常户 after the third and released when
+    it files again; power, staff or bank activity go on in those months and no letter comes back as unreachable."""
+    _, truth, rows, months = confounded
+    tax, actions = _by(rows("tax/filings")), _by(rows("tax/non_filing"))
+    holder = {r["account_no"]: r["uscc"] for r in rows("bank/accounts")}
+    power, staff = _by(rows("power/consumption")), _by(rows("hrss/social_insurance"))
+    bank = _by([{**r, "uscc": holder[r["account_no"]]} for r in rows("bank/monthly_activity")
+                if int(r["transactions"]) > 0])
+    mail = _by(rows("post/returned_mail"))
+    ongoing = same_month = 0
+    for u in truth["confounders"]["bookkeeping_lapsed"]["members"]:
+        filed = {r["_month"] for r in tax[u]}
+        gap = [i for i, m in enumerate(months) if m not in filed]
+        assert 2 <= len(gap) <= 6 and gap == list(range(gap[0], gap[-1] + 1)), (u, gap)
+        ongoing += gap[-1] == len(months) - 1
+        for i in gap:
+            alive = [r for r in power.get(u, []) if r["_month"] == months[i] and float(r["kwh"]) > 0] + \
+                [r for r in staff.get(u, []) + bank.get(u, []) if r["_month"] == months[i]]
+            assert alive, (u, months[i])
+        acts = sorted((r["action_date"], r["action"]) for r in actions.get(u, []))
+        if len(gap) >= 3:
+            assert acts[0][1] == "认定" and acts[0][0][:7] == months[gap[2]]
+            released = [d for d, a in acts if a == "解除"]
+            assert bool(released) == (gap[-1] < len(months) - 1)
+            assert all(d > acts[0][0] for d in released)
+            same_month += any(d[:7] == acts[0][0][:7] for d in released)
+        else:
+            assert not acts
+        assert not [r for r in mail.get(u, []) if r["reason"] in ("查无此单位", "原址无人", "迁移新址不明")]
+    members = len(truth["confounders"]["bookkeeping_lapsed"]["members"])
+    assert 0.4 * members <= ongoing <= 0.6 * members and same_month >= 1
+
+
+def test_landlord_metered_firms_have_no_meter_of_their_own(confounded):
+    _, truth, rows, months = confounded
+    members = set(truth["confounders"]["landlord_metered"]["members"])
+    holder = {r["account_no"]: r["uscc"] for name in ("water/accounts", "gas/accounts") for r in rows(name)}
+    assert not members & set(holder.values())
+    assert not members & {r["uscc"] for r in rows("power/consumption")}
+    for name in ("water/consumption", "gas/consumption"):
+        assert not members & {holder[r["account_no"]] for r in rows(name)}, name
+    tax = _by(rows("tax/filings"))
+    assert all(len(tax[u]) == len(months) for u in members)  # an operating firm: a return every month
+
+
+def test_a_moved_firm_s_mail_comes_back_before_it_registers_its_new_domicile(confounded):
+    _, truth, rows, months = confounded
+    regs, mail, tax = _by(rows("samr/registrations")), _by(rows("post/returned_mail")), _by(rows("tax/filings"))
+    moved_district = 0
+    for u in truth["confounders"]["moved"]["members"]:
+        founded = next(r for r in regs[u] if r["event_type"] == "设立")
+        change = max((r for r in regs[u] if r["event_type"] == "变更" and r["event_date"] >= f"{months[0]}-01"),
+                     key=lambda r: r["event_date"])
+        assert change["address"] != founded["address"] and change["uscc"] == u
+        moved_district += change["district_code"] != founded["district_code"]
+        back = [r for r in mail[u] if r["reason"] in ("迁移新址不明", "查无此单位")]
+        assert back and all(r["address"] == founded["address"] and r["sent_on"] < change["event_date"] for r in back)
+        first_back = min(r["_month"] for r in back)
+        assert 1 <= months.index(change["event_date"][:7]) - months.index(first_back) <= 3
+        assert len(tax[u]) == len(months)  # operating all along
+    assert moved_district >= 1
+
+
+def test_the_late_delivery_is_not_delivered_at_all(confounded):
+    landing, truth, rows, months = confounded
+    assert ["hrss", "social_insurance", months[-1]] in truth["late_deliveries"]
+    for source, code, period in truth["late_deliveries"]:
+        assert not (landing / source / code / period).exists()
+        assert (landing / source / code / months[-2] / "_manifest.json").exists()
+
+
+def test_annual_report_late_firms_are_listed_in_july_but_reachable(confounded):
+    """Missed the 30 June 2024 deadline for the 2023 report and listed in July, yet filing taxes (one month missed
+    at most) and reachable by mail."""
+    _, truth, rows, months = confounded
+    listed = {r["uscc"] for r in rows("samr/abnormal_list")
+              if r["action"] == "列入" and r["reason"] == "未按规定期限公示年度报告" and r["_month"] == "2024-07"}
+    on_time = {r["uscc"] for r in rows("samr/annual_reports") if r["report_year"] == "2023"
+               and r["is_filed_on_time"] == "true"}
+    tax, mail = _by(rows("tax/filings")), _by(rows("post/returned_mail"))
+    for u in truth["confounders"]["annual_report_late"]["members"]:
+        assert u in listed and u not in on_time
+        assert len(tax[u]) >= len(months) - 1  # at most one return missed
+        assert not [r for r in mail.get(u, []) if r["reason"] in ("查无此单位", "原址无人", "迁移新址不明")]
+
+
+def test_corporate_groups_share_a_head_office_a_legal_representative_and_a_trade_name(confounded):
+    from datetime import date
+
+    _, truth, rows, months = confounded
+    latest = {}
+    for r in sorted(rows("samr/registrations"), key=lambda r: r["event_date"]):
+        latest[r["uscc"]] = r
+    groups = truth["confounders"]["corporate_group"]["groups"]
+    assert sum(len(g["members"]) for g in groups) == len(truth["confounders"]["corporate_group"]["members"])
+    for g in groups:
+        recs = [latest[u] for u in g["members"]]
+        assert {r["address"] for r in recs} == {g["address"]}
+        assert len({(r["legal_rep_name"], r["legal_rep_id_no"]) for r in recs}) == 1
+        assert all(g["trade_name"] in r["name"] for r in recs) and any("集团" in r["name"] for r in recs)
+        founded = sorted(date.fromisoformat(r["established_date"]) for r in recs)[1:]  # the parent is older
+        assert len(founded) >= 5 and (founded[-1] - founded[0]).days <= 42
+
+
+def test_business_centres_and_registration_agents_gather_unrelated_firms(confounded):
+    from datetime import date
+
+    _, truth, rows, months = confounded
+    latest = {}
+    for r in sorted(rows("samr/registrations"), key=lambda r: r["event_date"]):
+        latest[r["uscc"]] = r
+    for g in truth["confounders"]["business_centre"]["groups"]:
+        recs = [latest[u] for u in g["members"]]
+        assert len(recs) >= 8 and all(r["address"].startswith(g["address"]) for r in recs)
+        assert len({r["legal_rep_id_no"] for r in recs}) == len(recs)
+        assert len({r["contact_phone"] for r in recs}) == len(recs)
+        days = sorted(date.fromisoformat(r["established_date"]) for r in recs)
+        assert (days[-1] - days[0]).days >= 365  # registered over years, not within weeks
+    for g in truth["confounders"]["registration_agent"]["groups"]:
+        recs = [latest[u] for u in g["members"]]
+        assert len(recs) >= 8 and len({r["contact_phone"] for r in recs}) == 1
+        assert len({r["address"] for r in recs}) == len(recs)
+        assert len({r["legal_rep_id_no"] for r in recs}) == len(recs)
+
+
+def test_large_consumer_facing_firms_are_complained_about_every_month(confounded):
+    from creditlake.generate.confounders import COMPLAINT_PEAKS, CONSUMER_FACING
+
+    _, truth, rows, months = confounded
+    per = {}
+    for r in rows("samr/complaints_12315"):
+        per[(r["uscc"], r["_month"])] = per.get((r["uscc"], r["_month"]), 0) + 1
+    latest = {r["uscc"]: r for r in rows("samr/registrations")}
+    surges = {tuple(x) for x in truth["complaint_surges"]}
+    for u in truth["confounders"]["large_consumer_facing"]["members"]:
+        assert latest[u]["industry_code"] in CONSUMER_FACING
+        counts = [per.get((u, m), 0) for m in months if (u, m) not in surges]
+        assert sum(c > 0 for c in counts) >= len(counts) - 1 and sum(counts) / len(counts) >= 8, (u, counts)
+        for _, m in [s for s in surges if s[0] == u]:
+            assert per.get((u, m), 0) > 2 * sum(counts) / len(counts)  # a surge against its own level
+    for u in truth["confounders"]["seasonal_complaints"]["members"]:
+        peaks = COMPLAINT_PEAKS[latest[u]["industry_code"]]
+        peak = [per.get((u, m), 0) for m in months if int(m[5:]) in peaks]
+        rest = [per.get((u, m), 0) for m in months if int(m[5:]) not in peaks]
+        assert sum(peak) / len(peak) > 3 * max(sum(rest) / len(rest), 0.5), (u, peak, rest)
+
+
+def _kwh(rows, months):
+    """uscc -> month -> kWh summed over its accounts (None where no row)."""
+    out: dict[str, dict[str, float]] = {}
+    for r in rows:
+        out.setdefault(r["uscc"], {}).setdefault(r["_month"], 0.0)
+        out[r["uscc"]][r["_month"]] += float(r["kwh"])
+    return out
+
+
+def test_seasonal_businesses_fall_in_the_same_months_every_year(confounded):
+    _, truth, rows, months = confounded
+    kwh = _kwh(rows("power/consumption"), months)
+    for u in truth["confounders"]["seasonal_business"]["members"]:
+        use = kwh[u]
+        high = sorted(use.values())[len(use) // 2]
+        low = {m for m, v in use.items() if v < 0.25 * high}
+        calendar = {m[5:] for m in low}
+        assert 2 <= len(calendar) <= 4, (u, sorted(low))
+        # The same calendar months in both years wherever the window holds them twice, and back up after.
+        assert all(f"2024-{c}" in low and f"2025-{c}" in low for c in calendar if c <= "06"), (u, sorted(low))
+        assert any(m > max(low) for m in use) or max(low) == months[-1]
+
+
+def test_construction_sites_stop_while_the_firm_operates_on(confounded):
+    _, truth, rows, months = confounded
+    tax, site = _by(rows("tax/filings")), {}
+    for r in rows("power/consumption"):
+        if r["account_no"].startswith("PT"):
+            site.setdefault(r["uscc"], {})[r["_month"]] = float(r["kwh"])
+    closed = 0
+    for u in truth["confounders"]["construction_site"]["members"]:
+        use = site[u]
+        running = [m for m in months if use.get(m, 0) >= 1000]
+        end = running[-1]
+        after = [m for m in months if m > end]
+        assert running == months[:len(running)] and len(running) >= 4 and after
+        assert all(use.get(m, 0) < 0.05 * use[months[0]] for m in after[1:])
+        closed += all(m not in use for m in after[1:])
+        assert {r["_month"] for r in tax[u]} == set(months)
+    assert closed >= 1
+
+
+def test_winding_down_falls_for_months_then_deregisters(confounded):
+    _, truth, rows, months = confounded
+    kwh = _kwh(rows("power/consumption"), months)
+    regs = _by(rows("samr/registrations"))
+    for u in truth["confounders"]["winding_down"]["members"]:
+        closed = next(r["event_date"][:7] for r in regs[u] if r["event_type"] == "注销")
+        use = [kwh[u][m] for m in months if m <= closed]
+        base = sum(use[:3]) / 3
+        assert use[-2] < 0.5 * base and use[-1] < 0.3 * base, (u, use)
+        assert all(m <= closed for m in kwh[u])
+
+
+def test_stopped_mid_month_uses_about_half_then_nothing(confounded):
+    _, truth, rows, months = confounded
+    kwh = _kwh(rows("power/consumption"), months)
+    stops = {u: m for u, m in truth["utility_collapses"]}
+    for u in truth["confounders"]["stopped_mid_month"]["members"]:
+        i = months.index(stops[u])
+        before = sum(kwh[u][m] for m in months[i - 3:i]) / 3
+        assert 800 <= before <= 2200 and 0.15 * before <= kwh[u][months[i]] < before, (u, kwh[u])
+        assert kwh[u][months[i + 1]] < 0.05 * before
+
+
+def test_recently_gone_firms_show_only_their_first_signs(confounded):
+    _, truth, rows, months = confounded
+    tax, mail = _by(rows("tax/filings")), _by(rows("post/returned_mail"))
+    listed = {r["uscc"] for r in rows("samr/abnormal_list") if r["reason"] == "通过登记的住所或者经营场所无法联系"}
+    for u in truth["confounders"]["recently_gone"]["members"]:
+        gone = truth["lost_contact_from"][u][1]
+        filed = {r["_month"] for r in tax.get(u, [])}
+        assert not filed & set(months[-gone:]) and months[-gone - 1] in filed
+        assert u not in listed
+        assert all(r["_month"] in months[-gone:] for r in mail.get(u, []) if r["reason"] != "拒收")

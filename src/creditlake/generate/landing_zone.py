@@ -6,6 +6,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
@@ -15,7 +16,7 @@ from creditlake.catalogue import Catalogue, Dataset, default_catalogue
 from creditlake.generate import faults as planted
 from creditlake.generate.generic import fill_row, generic_rows
 from creditlake.generate.signals import MODELS, in_trouble
-from creditlake.generate.world import World, build_world
+from creditlake.generate.world import CONFOUNDER_MIN_MONTHS, World, build_world, months_gone
 from creditlake.generate.writers import delivery_folder, encode, file_name, write_delivery
 from creditlake.periods import last_day, month_range
 
@@ -23,6 +24,11 @@ from creditlake.periods import last_day, month_range
 def truth_folder(landing: Path) -> Path:
     """Planted truth lives beside the landing zone, never inside it, so the pipeline cannot read it."""
     return landing.parent / f"{landing.name}.truth"
+
+
+# Deliveries a department sends a month late: at the window's end the lake has none for that month (unknown, not
+# zero). Social insurance is settled after the month closes; gas bills are read bimonthly in much of the city.
+LATE_DELIVERIES = (("hrss", "social_insurance"), ("gas", "consumption"))
 
 
 def _rng(seed: int, *parts: object) -> random.Random:
@@ -79,10 +85,13 @@ _WORLD: World | None = None
 
 
 def _dataset_task(task) -> tuple[int, list[dict], list[dict]]:
-    """Every month of one dataset (runs in a worker process; reads the world inherited from the parent)."""
-    source, dataset, months, seed, fault_rate, delivery_fault_rate, landing = task
+    """Every month of one dataset (runs in a worker process; reads the world inherited from the parent); a month
+    in `late` is not delivered at all (no folder, no manifest)."""
+    source, dataset, months, seed, fault_rate, delivery_fault_rate, landing, late = task
     rows, faults, delivery_faults = 0, [], []
     for n, period in enumerate(months):
+        if period in late:
+            continue  # each delivery draws from its own streams: skipping one leaves the others as they were
         kind = _delivery_fault(_rng(seed, "delivery", source, dataset.code, period), dataset, delivery_fault_rate)
         if kind:
             delivery_faults.append({"delivery": f"{source}/{dataset.code}/{period}", "fault": kind})
@@ -112,6 +121,8 @@ def generate_landing(
     catalogue: Catalogue | None = None,
     workers: int | None = None,
     at_source: Path | None = None,
+    confounders: bool | None = None,
+    late_deliveries: bool | None = None,
 ) -> dict:
     """Write deliveries for every catalogued dataset (or those `only` names: `source` or `source/dataset`).
 
@@ -121,16 +132,23 @@ def generate_landing(
     A dataset kept at source (`residency: at_source`) is written, in the same layout and without faults (it is
     the department's own system), under `at_source` (default: `<landing>.at_source` beside the landing zone;
     the CLI passes settings.at_source, where the responders read), never into the landing zone.
+    `confounders` plants the confounders of confounders.py (default: in windows of a year or more);
+    `late_deliveries` withholds the last month of LATE_DELIVERIES (default: in windows of CONFOUNDER_MIN_MONTHS or more, as the confounders).
     """
     catalogue = catalogue or default_catalogue()
     at_source = at_source or landing.parent / f"{landing.name}.at_source"
     months = month_range(start, end)
-    world = build_world(enterprises, months, random.Random(seed))
+    world = build_world(enterprises, months, random.Random(seed), confounders=confounders)
     selected = select_datasets(catalogue, only)
+    if late_deliveries if late_deliveries is not None else len(months) >= CONFOUNDER_MIN_MONTHS:
+        late = [(s.code, d.code, months[-1]) for s, d in selected if (s.code, d.code) in LATE_DELIVERIES]
+    else:
+        late = []
     global _WORLD
     _WORLD = world  # inherited by forked workers: the world is built once
-    tasks = [(source.code, dataset, months, seed, fault_rate, delivery_fault_rate, landing)
-             if dataset.residency == "lake" else (source.code, dataset, months, seed, 0.0, 0.0, at_source)
+    tasks = [(source.code, dataset, months, seed, fault_rate, delivery_fault_rate, landing,
+              {p for s, d, p in late if (s, d) == (source.code, dataset.code)})
+             if dataset.residency == "lake" else (source.code, dataset, months, seed, 0.0, 0.0, at_source, set())
              for source, dataset in selected]
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
     results: list[tuple[int, list[dict], list[dict]]] = []
@@ -149,7 +167,7 @@ def generate_landing(
     rows = sum(r[0] for r in results)
     faults = [f for r in results for f in r[1]]
     delivery_faults = [f for r in results for f in r[2]]
-    truth = _truth(world, seed, months, faults, delivery_faults)
+    truth = _truth(world, seed, months, faults, delivery_faults, late)
     folder = truth_folder(landing)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -170,7 +188,8 @@ def select_datasets(catalogue: Catalogue, only: list[str] | None):
     return [(s, d) for s, d in pairs if s.code in only or f"{s.code}/{d.code}" in only]
 
 
-def _truth(world: World, seed: int, months: list[str], faults: list[dict], delivery_faults: list[dict]) -> dict:
+def _truth(world: World, seed: int, months: list[str], faults: list[dict], delivery_faults: list[dict],
+           late: list[tuple[str, str, str]]) -> dict:
     ents = world.enterprises
     return {
         "seed": seed,
@@ -178,11 +197,15 @@ def _truth(world: World, seed: int, months: list[str], faults: list[dict], deliv
         "months": [months[0], months[-1]],
         "dormant": sorted(e.uscc for e in ents if e.dormant_from is not None),
         "lost_contact": sorted(e.uscc for e in ents if e.lost_contact),
+        # The day each lost-contact firm stopped, and the window's months it had stopped by their first day.
+        "lost_contact_from": {e.uscc: [e.dormant_from.isoformat(), months_gone(e, months)]
+                              for e in sorted(ents, key=lambda e: e.uscc) if e.lost_contact},
         "deregistered": sorted(e.uscc for e in ents if e.deregistered is not None),
         "shell_clusters": [world.clusters[k] for k in sorted(world.clusters)],
         # A surge planted on a month the firm is not registered (before its founding, after its deregistration)
         # happens nowhere: only the ones that reach the deliveries are truth.
-        "complaint_surges": sorted([e.uscc, p] for e in ents for p in e.surges if e.alive(last_day(p))),
+        "complaint_surges": sorted([e.uscc, p] for e in ents for p in e.surges | ({e.level_surge} - {None})
+                                   if e.alive(last_day(p))),
         "utility_collapses": sorted([e.uscc, e.collapse] for e in ents if e.collapse and "power" in e.accounts),
         "licence_missing": sorted(e.uscc for e in ents if e.licence_missing),
         "faults": faults,
@@ -191,8 +214,41 @@ def _truth(world: World, seed: int, months: list[str], faults: list[dict], deliv
         + sorted(o for ids in world.officials.officers.values() for o in ids)[:10],
         "loans_in_trouble": sorted([e.uscc, p] for e in ents for p in months if in_trouble(e, p)),
         "iron_cage": _iron_cage_truth(world),
+        "confounders": _confounder_truth(world),
+        "late_deliveries": [list(x) for x in late],
         "summary": summarise(world),
     }
+
+
+def _confounder_truth(world: World) -> dict:
+    """Per confounder class planted: the list it tests, whether its members are planted positives, its members;
+    for the registration patterns also each group (address, trade name) with its members."""
+    from creditlake.generate.confounders import CLASSES, members
+
+    out = {}
+    for name, codes in members(world.enterprises).items():
+        out[name] = {"list": CLASSES[name][0], "planted": CLASSES[name][1], "members": codes}
+    for name, key in (("corporate_group", lambda e: e.address), ("business_centre", _centre_address),
+                      ("registration_agent", lambda e: e.phone)):
+        groups: dict[str, list[str]] = {}
+        for e in world.enterprises:
+            if e.confounder == name:
+                groups.setdefault(key(e), []).append(e.uscc)
+        if groups:
+            out[name]["groups"] = [
+                {**({"address": k} if name != "registration_agent" else {}), "members": sorted(v)}
+                for k, v in sorted(groups.items(), key=lambda kv: sorted(kv[1])[0])]
+    if "corporate_group" in out:
+        names = {e.uscc: e.name for e in world.enterprises}
+        for g in out["corporate_group"]["groups"]:
+            parent = next(names[u] for u in g["members"] if names[u].endswith("集团有限公司"))
+            g["trade_name"] = parent.removeprefix("贵州").removesuffix("集团有限公司")
+    return out
+
+
+def _centre_address(e) -> str:
+    """A business centre's address, without the desk number some of its tenants register after it."""
+    return re.sub(r"\d{3}号工位$", "", e.address)
 
 
 def _iron_cage_truth(world: World) -> dict:
@@ -208,7 +264,7 @@ def _iron_cage_truth(world: World) -> dict:
 
 def summarise(world: World) -> dict:
     """Distributions to compare with published figures: shares, survival by age, annual-report filing rate."""
-    from creditlake.generate.signals import LATE_FILING, ON_TIME_FILING  # noqa: F401  (documented constants)
+    from creditlake.generate.signals import LATE_FILING, ON_TIME_FILING, unreachable  # noqa: F401
 
     ents = world.enterprises
     horizon = last_day(world.months[-1])
@@ -228,7 +284,7 @@ def summarise(world: World) -> dict:
         draw = random.Random(f"{e.uscc}:{year}").random()
         if e.dormant_from is not None and e.dormant_from <= date(year + 1, 6, 30):
             draw = min(draw + 0.5, 0.999)
-        if not e.lost_contact and draw < ON_TIME_FILING:
+        if not unreachable(e, date(year + 1, 6, 30)) and draw < ON_TIME_FILING:
             filed += 1
     return {
         "alive_at_end": len(alive),

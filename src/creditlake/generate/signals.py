@@ -3,7 +3,9 @@
 Each model yields (enterprise, values) for one period; values name some of the dataset's columns and the
 generic generator fills the rest from the catalogue. The models follow the hidden world: dormant firms stop
 using power and file zero tax returns; lost-contact firms also stop filing, their mail comes back and
-inspectors cannot find them at their registered domicile.
+inspectors cannot find them at their registered domicile. The confounders of confounders.py show through the same
+models: lapsed returns and their 非正常户 designations, no meters of their own, mail back before a move, reports
+missed, seasonal and winding-down use, site meters, steady complaint levels and recurring peaks.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ Model = Callable[[World, str, int, random.Random], Rows]
 
 ON_TIME_FILING = 0.91   # filed by 30 June before dormancy and lost contact; lands near the published 85-88%
 LATE_FILING = 0.04      # filed after 30 June, before year end
+LEVEL_SURGE = 3.0       # a surge at a firm with a steady complaint level: three times its level that month
 
 
 def _day_in(period: str, rng: random.Random) -> date:
@@ -32,22 +35,24 @@ def _day_in(period: str, rng: random.Random) -> date:
 
 
 def registrations(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    """Each registration event with the register's record after it: the domicile (and division) of that day."""
     lo, hi = first_day(period), last_day(period)
     for e in world.enterprises:
         for event, when in e.events:
             if when <= hi and (n == 0 or when >= lo):
+                district = e.district_on(when)
                 yield e, {"name": e.name, "event_type": event, "event_date": when.isoformat(),
-                          "district_code": e.district, "industry_code": e.industry,
+                          "district_code": district, "industry_code": e.industry,
                           "established_date": e.established.isoformat(), "registered_capital": f"{e.capital:.2f}",
-                          "address": e.address, "legal_rep_name": e.rep_name, "legal_rep_id_no": e.rep_id,
+                          "address": e.address_on(when), "legal_rep_name": e.rep_name, "legal_rep_id_no": e.rep_id,
                           "contact_phone": e.phone,
-                          **acts.registration_action(world.officials, e.uscc, e.district, event, when, e.cluster)}
+                          **acts.registration_action(world.officials, e.uscc, district, event, when, e.cluster)}
 
 
 def _utility_reading(e: Enterprise, day: date, base: float, rng: random.Random) -> float:
     if not e.operating(day):
         return 0.0 if rng.random() < 0.9 else round(base * 0.02, 1)  # standby loads, meter noise
-    return base * SEASON[day.month - 1] * math.exp(rng.gauss(0, 0.15))
+    return base * SEASON[day.month - 1] * e.use_factor(f"{day:%Y-%m}") * math.exp(rng.gauss(0, 0.15))
 
 
 def power_consumption(world: World, period: str, n: int, rng: random.Random) -> Rows:
@@ -57,6 +62,23 @@ def power_consumption(world: World, period: str, n: int, rng: random.Random) -> 
             kwh = _utility_reading(e, lo, e.base_kwh, rng)
             yield e, {"account_no": e.accounts["power"], "period": period, "kwh": f"{kwh:.1f}",
                       "read_date": (hi - timedelta(days=rng.randrange(3))).isoformat()}
+        if e.site_end is not None and not (e.site_closed and period > e.site_end):
+            yield e, {"account_no": site_account(e), "period": period, "kwh": f"{_site_reading(e, period, rng):.1f}",
+                      "read_date": (hi - timedelta(days=rng.randrange(3))).isoformat()}
+
+
+def site_account(e: Enterprise) -> str:
+    """The power account of a construction site (临时用电), beside the firm's own."""
+    return f"PT{5200000000 + e.index:010d}"
+
+
+def _site_reading(e: Enterprise, period: str, rng: random.Random) -> float:
+    """A site's use: steady while the project runs, about half in its last month, then standby only."""
+    if period < e.site_end:
+        return e.site_kwh * math.exp(rng.gauss(0, 0.15))
+    if period == e.site_end:
+        return e.site_kwh * rng.uniform(0.3, 0.6)
+    return 0.0 if rng.random() < 0.9 else round(e.site_kwh * 0.01, 1)
 
 
 def _accounts(utility: str) -> Model:
@@ -65,7 +87,8 @@ def _accounts(utility: str) -> Model:
         for e in world.enterprises:
             if utility in e.accounts and e.established <= hi and (n == 0 or e.established >= lo):
                 values = {"account_no": e.accounts[utility], "opened_on": e.established.isoformat(),
-                          "status": "正常", "address": e.address, "district_code": e.district}
+                          "status": "正常", "address": e.address_on(e.established),
+                          "district_code": e.district_on(e.established)}
                 if utility == "bank":
                     values.update(account_type="基本存款账户", closed_on=None)
                 yield e, values
@@ -101,6 +124,8 @@ def tax_filings(world: World, period: str, n: int, rng: random.Random) -> Rows:
     for e in world.alive_in(period):
         if e.lost_contact and e.dormant_from and e.dormant_from <= lo:
             continue  # unreachable firms stop filing altogether
+        if period in e.no_return:
+            continue  # a lapse of its bookkeeping, or a month missed (confounders)
         active = e.operating(lo)
         amount = e.base_kwh * 3 * math.exp(rng.gauss(0, 0.3)) if active else 0.0
         filed = lo.replace(day=1) + timedelta(days=31 + rng.randrange(14))
@@ -110,7 +135,8 @@ def tax_filings(world: World, period: str, n: int, rng: random.Random) -> Rows:
 
 
 def tax_non_filing(world: World, period: str, n: int, rng: random.Random) -> Rows:
-    """Marked a non-filing taxpayer after 3 consecutive months without a return (STA announcement 2019 No. 48)."""
+    """Marked a non-filing taxpayer after 3 consecutive months without a return (STA announcement 2019 No. 48);
+    a lapsed firm (confounders) is released (解除) when it files again."""
     lo = first_day(period)
     for e in world.alive_in(period):
         if e.lost_contact and e.dormant_from:
@@ -118,6 +144,11 @@ def tax_non_filing(world: World, period: str, n: int, rng: random.Random) -> Row
             if months_silent == 3:
                 yield e, {"action": "认定", "action_date": _day_in(period, rng).isoformat(),
                           "months_not_filed": "3", "legal_rep_name": e.rep_name}
+        for action, when, months_not_filed in e.tax_actions:  # a lapsed firm's designation and release
+            if f"{when:%Y-%m}" == period:
+                yield e, {"action": action, "action_date": when.isoformat(),
+                          "months_not_filed": None if months_not_filed is None else str(months_not_filed),
+                          "legal_rep_name": e.rep_name}
 
 
 def social_insurance(world: World, period: str, n: int, rng: random.Random) -> Rows:
@@ -125,7 +156,17 @@ def social_insurance(world: World, period: str, n: int, rng: random.Random) -> R
     for e in world.alive_in(period):
         if e.operating(lo) and e.employees >= 2:
             head = max(1, int(e.employees * rng.uniform(0.6, 1.0)))
+            if e.confounder == "winding_down":  # staff leave as the firm closes down
+                head = max(1, int(head * e.use_factors.get(period, 1.0)))
             yield e, {"period": period, "insured_headcount": str(head), "contribution_base": f"{head * 4500:.2f}"}
+
+
+def unreachable(e: Enterprise, day: date) -> bool:
+    """Lost contact as the annual-report models see it on `day`: the world's lost-contact firms never file (a
+    simplification of the model); a recently_gone firm (confounders) filed as any firm until it went silent."""
+    if not e.lost_contact:
+        return False
+    return e.confounder != "recently_gone" or (e.dormant_from is not None and e.dormant_from <= day)
 
 
 def annual_reports(world: World, period: str, n: int, rng: random.Random) -> Rows:
@@ -133,7 +174,7 @@ def annual_reports(world: World, period: str, n: int, rng: random.Random) -> Row
     lo = first_day(period)
     year = lo.year - 1
     for e in world.alive_in(period):
-        if e.established > date(year, 12, 31) or e.lost_contact:
+        if e.established > date(year, 12, 31) or unreachable(e, lo):
             continue
         # One draw per enterprise and year decides when (if ever) it files.
         draw = random.Random(f"{e.uscc}:{year}").random()
@@ -158,21 +199,22 @@ def abnormal_list(world: World, period: str, n: int, rng: random.Random) -> Rows
     arose (or the removal was applied for), the deciding bureau and the officer."""
     lo, hi = first_day(period), last_day(period)
     for e in world.alive_in(period):
-        unit = acts.unit_name(e.district)
+        district = e.district_on(lo)  # the bureau of the domicile it has then
+        unit = acts.unit_name(district)
         year = lo.year - 1
         if lo.month == 7 and e.established <= date(year, 12, 31):
             draw = random.Random(f"{e.uscc}:{year}").random()
             dormant = e.dormant_from is not None and e.dormant_from <= lo
-            if e.lost_contact or min(draw + (0.5 if dormant else 0), 0.999) >= ON_TIME_FILING:
+            if unreachable(e, lo) or min(draw + (0.5 if dormant else 0), 0.999) >= ON_TIME_FILING:
                 grounds = date(lo.year, 6, 30)
-                decided, officer = acts.listing_action(world.officials, e.uscc, e.district, grounds, 10, hi)
+                decided, officer = acts.listing_action(world.officials, e.uscc, district, grounds, 10, hi)
                 yield e, {"decision_no": f"筑市监异列〔{lo.year}〕{e.index:06d}号", "action": "列入",
                           "action_date": decided.isoformat(), "reason": "未按规定期限公示年度报告",
                           "removal_reason": None, "listed_decision_no": None, "authority": unit,
                           "grounds_on": grounds.isoformat(), "removal_applied_on": None, "case_officer": officer}
         if lo.month >= 8 and _late_filing_month(e, year, lo) == lo.month:
             applied = lo + timedelta(days=acts.action_rng(e.uscc, "removal", year).randrange(10))
-            decided, officer = acts.listing_action(world.officials, e.uscc, e.district, applied, 5, hi)
+            decided, officer = acts.listing_action(world.officials, e.uscc, district, applied, 5, hi)
             yield e, {"decision_no": f"筑市监异移〔{lo.year}〕{e.index:06d}号", "action": "移出",
                       "action_date": decided.isoformat(), "reason": "未按规定期限公示年度报告",
                       "removal_reason": "补报并公示年度报告", "listed_decision_no": f"筑市监异列〔{lo.year}〕{e.index:06d}号",
@@ -180,7 +222,7 @@ def abnormal_list(world: World, period: str, n: int, rng: random.Random) -> Rows
                       "case_officer": officer}
         if e.lost_contact and e.dormant_from and _months_between(e.dormant_from, lo) == 4:
             verified = lo + timedelta(days=acts.action_rng(e.uscc, "verified", period).randrange(10))
-            decided, officer = acts.listing_action(world.officials, e.uscc, e.district, verified, 10, hi)
+            decided, officer = acts.listing_action(world.officials, e.uscc, district, verified, 10, hi)
             yield e, {"decision_no": f"筑市监异列〔{lo.year}〕{e.index:06d}-4号", "action": "列入",
                       "action_date": decided.isoformat(), "reason": "通过登记的住所或者经营场所无法联系",
                       "removal_reason": None, "listed_decision_no": None, "authority": unit,
@@ -189,7 +231,7 @@ def abnormal_list(world: World, period: str, n: int, rng: random.Random) -> Rows
 
 def _late_filing_month(e: Enterprise, year: int, lo: date) -> int | None:
     """The month (8-12) in which a firm listed in July files last year's report late, as annual_reports draws it."""
-    if e.lost_contact or e.established > date(year, 12, 31):
+    if unreachable(e, lo) or e.established > date(year, 12, 31):
         return None
     draw = random.Random(f"{e.uscc}:{year}").random()
     july = date(lo.year, 7, 1)
@@ -208,7 +250,8 @@ def penalties(world: World, period: str, n: int, rng: random.Random) -> Rows:
     decision and publication days, the deciding bureau and the case officer; the rest of the row is generic."""
     dataset = _catalogue_dataset("samr", "penalties")
     for e in pick_enterprises(world, dataset, period, rng):
-        yield e, acts.penalty_action(world.officials, e.uscc, e.district, _day_in(period, rng))
+        day = _day_in(period, rng)
+        yield e, acts.penalty_action(world.officials, e.uscc, e.district_on(day), day)
 
 
 def licences(world: World, period: str, n: int, rng: random.Random) -> Rows:
@@ -248,42 +291,57 @@ def inspections(world: World, period: str, n: int, rng: random.Random) -> Rows:
         lost = e.lost_contact and e.dormant_from is not None and _months_between(e.dormant_from, lo) in (2, 3)
         if lost or rng.random() < 0.004:
             yield e, {"inspection_id": f"SJ{lo:%Y%m}{e.index:07d}", "inspection_type": "双随机抽查",
-                      "inspected_on": _day_in(period, rng).isoformat(), "district_code": e.district,
+                      "inspected_on": _day_in(period, rng).isoformat(), "district_code": e.district_on(lo),
                       "result": "通过登记的住所或者经营场所无法联系" if lost else
                       rng.choice(["未发现问题"] * 8 + ["发现问题已责令改正", "未按规定公示应当公示的信息"])}
 
 
 def returned_mail(world: World, period: str, n: int, rng: random.Random) -> Rows:
+    """Registered letters to the domicile that came back: half the months of a lost-contact firm (查无此单位,
+    原址无人, 迁移新址不明), the months before a firm that moved registered its new domicile (迁移新址不明,
+    查无此单位, to the old address), and now and then any firm (refused, unclaimed)."""
     lo = first_day(period)
     for e in world.alive_in(period):
         lost = e.lost_contact and e.dormant_from is not None and e.dormant_from <= lo
-        if (lost and rng.random() < 0.5) or rng.random() < 0.002:
+        if (lost and rng.random() < 0.5) or rng.random() < 0.002 or period in e.mail_returned:
             sent = _day_in(period, rng)
+            returned = min(sent + timedelta(days=rng.randint(3, 15)), last_day(period))
+            reason = rng.choice(["查无此单位", "原址无人", "迁移新址不明"] if lost else
+                                ["迁移新址不明", "迁移新址不明", "查无此单位"] if period in e.mail_returned else
+                                ["拒收", "地址不详", "逾期无人领取"])
             yield e, {"mail_id": f"XA{lo:%Y%m}{e.index:08d}", "sender": "贵阳市市场监督管理局", "mail_type": "挂号信",
-                      "address": e.address, "district_code": e.district, "sent_on": sent.isoformat(),
-                      "returned_on": min(sent + timedelta(days=rng.randint(3, 15)), last_day(period)).isoformat(),
-                      "reason": rng.choice(["查无此单位", "原址无人", "迁移新址不明"]) if lost else
-                      rng.choice(["拒收", "地址不详", "逾期无人领取"]),
-                      "delivery_attempts": str(rng.randint(1, 3))}
+                      "address": e.address_on(sent), "district_code": e.district_on(sent), "sent_on": sent.isoformat(),
+                      "returned_on": returned.isoformat(), "reason": reason, "delivery_attempts": str(rng.randint(1, 3))}
 
 
 def complaints(world: World, period: str, n: int, rng: random.Random) -> Rows:
     """12315 complaints: Poisson by industry, with planted surges; category, narrative, amount and status from
-    complaint_text, drawn from the period's complaint stream (not `rng`) so samr/mediation_cases replays them."""
+    complaint_text, drawn from the period's complaint stream (not `rng`) so samr/mediation_cases replays them.
+    A firm with a complaint level or recurring peaks (confounders) gets its further complaints from a stream of
+    its own and the period, after those of its industry's rate: every other complaint stays as it was."""
     from creditlake.generate.complaint_text import complaint_stream, complaint_values, draw_complaint
 
     lo = first_day(period)
     rng = complaint_stream(world.enterprises[0].uscc if world.enterprises else "", period)
+    winter = 1.3 if lo.month in (1, 2, 11, 12) else 1.0
     for e in world.alive_in(period):
-        rate = COMPLAINT_RATE.get(e.industry, 0.005) * (1.3 if lo.month in (1, 2, 11, 12) else 1.0)
+        rate = COMPLAINT_RATE.get(e.industry, 0.005) * winter
         if period in e.surges:
             rate = max(rate * 40, SURGE_MIN_COMPLAINTS)
         count = _poisson(rng, rate)
-        for k in range(count):
-            received = _day_in(period, rng)
-            closed = min(received + timedelta(days=rng.randint(3, 30)), last_day(period))
+        draws = [rng] * count
+        if e.complaint_level or e.complaint_peaks:
+            own = random.Random(f"{e.uscc}:complaints:{period}")
+            level = e.peak_level if lo.month in e.complaint_peaks else e.complaint_level * winter
+            if period == e.level_surge:
+                level *= LEVEL_SURGE
+            draws += [own] * _poisson(own, level)
+        for k, stream in enumerate(draws):
+            received = _day_in(period, stream)
+            closed = min(received + timedelta(days=stream.randint(3, 30)), last_day(period))
             yield e, {"complaint_id": f"TS{lo:%Y%m}{e.index:07d}{k:02d}", "received_on": received.isoformat(),
-                      "kind": "投诉", **complaint_values(draw_complaint(rng, e.industry, received), received, closed)}
+                      "kind": "投诉",
+                      **complaint_values(draw_complaint(stream, e.industry, received), received, closed)}
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

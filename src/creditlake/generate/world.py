@@ -49,6 +49,10 @@ LICENSED_INDUSTRIES_SEED = REPO_ROOT / "dbt_project" / "seeds" / "licensed_indus
 LICENCE_MISSING_SHARE = 0.1    # of the enterprises in those industries, operating without ever getting it
 LICENCE_LAG_DAYS = (7, 45)     # establishment to the grant: weeks to apply, then the authority's legal limit
 LICENCE_YEARS = 5              # a food business licence is valid five years; renewed (延续) while operating
+# The confounders (confounders.py) are patterns of a year or more (seasonal loads, steady complaint levels, a
+# lapse and its release, a missed June deadline), planted by default in windows of at least this many months; the
+# short slices of the pipeline tests keep the world their thresholds were set on.
+CONFOUNDER_MIN_MONTHS = 12
 
 
 @dataclass
@@ -76,6 +80,25 @@ class Enterprise:
     events: list[tuple[str, date]] = field(default_factory=list)
     licence_missing: bool = False  # in a licensed industry, never licensed (planted truth)
     licence_decisions: list[tuple[str, date]] = field(default_factory=list)  # (action, decided on), needed licence
+    # Confounders (confounders.py): the class an enterprise was planted in, and what the class changes in its
+    # deliveries. Every default leaves the deliveries of an ordinary enterprise as they were.
+    confounder: str | None = None
+    no_return: set[str] = field(default_factory=set)  # periods it files no tax return for, though operating
+    tax_actions: list[tuple[str, date, int | None]] = field(default_factory=list)  # 非正常户 认定/解除, months
+    moved_on: date | None = None  # registered a new domicile that day (变更); before it: old_address/old_district
+    old_address: str | None = None
+    old_district: str | None = None
+    mail_returned: set[str] = field(default_factory=set)  # periods a letter to the old domicile came back
+    use_factors: dict[str, float] = field(default_factory=dict)  # period -> share of its usual utility use
+    off_months: frozenset[int] = frozenset()  # calendar months of a seasonal business's off-season
+    off_level: float = 1.0  # its use in the off-season, as a share of its in-season use
+    site_kwh: float = 0.0  # a construction site's own power account (临时用电): monthly use while the project runs
+    site_end: str | None = None  # the project's last month: half its use, then zero (or the account closed)
+    site_closed: bool = False  # the site account closed after the project: no more rows
+    complaint_level: float = 0.0  # complaints a month on top of its industry's rate (a large consumer-facing firm)
+    complaint_peaks: frozenset[int] = frozenset()  # calendar months of a recurring complaint peak
+    peak_level: float = 0.0  # complaints expected in a peak month
+    level_surge: str | None = None  # a surge relative to its own level (3 x), planted truth
 
     @property
     def district_name(self) -> str:
@@ -86,6 +109,20 @@ class Enterprise:
 
     def operating(self, day: date) -> bool:
         return self.alive(day) and (self.dormant_from is None or self.dormant_from > day)
+
+    def address_on(self, day: date) -> str:
+        """The registered domicile on `day` (an enterprise that moved had another one before)."""
+        return self.old_address if self.moved_on is not None and day < self.moved_on else self.address
+
+    def district_on(self, day: date) -> str:
+        return self.old_district if self.moved_on is not None and day < self.moved_on else self.district
+
+    def use_factor(self, period: str) -> float:
+        """The share of its usual power/water/gas use an operating enterprise draws in `period` (1 for most)."""
+        factor = self.use_factors.get(period, 1.0)
+        if int(period[5:7]) in self.off_months:
+            factor *= self.off_level
+        return factor
 
 
 @dataclass
@@ -125,8 +162,9 @@ def _exit_date(rng: random.Random, established: date, horizon: date) -> date | N
     return None
 
 
-def build_world(n: int, months: list[str], rng: random.Random) -> World:
-    """Enterprises with births, exits, dormancy, lost contact, shell clusters, complaint surges and collapses."""
+def build_world(n: int, months: list[str], rng: random.Random, confounders: bool | None = None) -> World:
+    """Enterprises with births, exits, dormancy, lost contact, shell clusters, complaint surges and collapses;
+    and the confounders (confounders.py) when `confounders` is true (None: when the window holds a year or more)."""
     horizon, first = last_day(months[-1]), first_day(months[0])
     span_days = (horizon - date(2005, 1, 1)).days
     seen: set[str] = set()
@@ -168,6 +206,10 @@ def build_world(n: int, months: list[str], rng: random.Random) -> World:
         ents.append(e)
     clusters = _plant_shell_clusters(ents, months, rng)
     _plant_licences(ents, horizon)
+    if confounders if confounders is not None else len(months) >= CONFOUNDER_MIN_MONTHS:
+        from creditlake.generate.confounders import plant_confounders
+
+        plant_confounders(ents, months)  # each enterprise's own streams: the draws above are those of before
     # Drawn last, from a stream of its own, so the enterprises are those of a world without officials.
     officials = build_officials(clusters, {e.cluster: e.district for e in ents if e.cluster is not None},
                                 random.Random(rng.random()))
@@ -220,6 +262,13 @@ def _plant_licences(ents: list[Enterprise], horizon: date) -> None:
         while decided <= horizon and (e.alive(decided) if action == "准予许可" else e.operating(decided)):
             e.licence_decisions.append((action, decided))
             decided, action = licence_expiry(decided) - timedelta(days=own[e.uscc].randint(10, 60)), "延续"
+
+
+def months_gone(e: Enterprise, months: list[str]) -> int:
+    """Months of the window an enterprise had stopped operating by their first day (0 if it never stopped)."""
+    if e.dormant_from is None:
+        return 0
+    return sum(1 for m in months if first_day(m) >= e.dormant_from)
 
 
 def licence_expiry(decided: date) -> date:

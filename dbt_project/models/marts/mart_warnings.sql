@@ -35,13 +35,11 @@ firm_months as (
 ),
 
 industry_months as (
-    -- The industry's complaints and enterprises that month, how many of them had one, and its level over the
-    -- twelve months before (its seasonality shows as this month against that level).
+    -- The industry's enterprises that month, how many of them had a complaint, and that share over the twelve
+    -- months before.
     select *,
-           avg(complaints) over (partition by industry_code order by month
-                                 rows between 12 preceding and 1 preceding) as level_before,
-           avg(enterprises) over (partition by industry_code order by month
-                                  rows between 12 preceding and 1 preceding) as enterprises_before
+           avg(complained / enterprises) over (partition by industry_code order by month
+                                               rows between 12 preceding and 1 preceding) as share_before
     from (
         select industry_code, month, sum(complaints) as complaints, count(*) as enterprises,
                count_if(complaints > 0) as complained
@@ -57,8 +55,10 @@ firm_history as (
             as complaints_before,
         count(*) over (partition by enterprise_id order by month rows between 12 preceding and 1 preceding)
             as months_before,
-        -- The same season a year back (the month and its neighbours), when the lake holds it.
-        avg(complaints) over (partition by enterprise_id order by month rows between 13 preceding and 11 preceding)
+        var_samp(complaints) over (partition by enterprise_id order by month rows between 12 preceding and 1 preceding)
+            as variance_before,
+        -- The same season a year back (the highest of the month and its neighbours), when the lake holds it.
+        max(complaints) over (partition by enterprise_id order by month rows between 13 preceding and 11 preceding)
             as same_season_last_year,
         count(*) over (partition by enterprise_id order by month rows between 13 preceding and 11 preceding)
             as season_months
@@ -68,44 +68,61 @@ firm_history as (
 enterprise_baselines as (
     -- Each enterprise-month against three baselines, the largest wins:
     --   industry: the share of the industry's other enterprises with a complaint that month (leave-one-out; for
-    --             Poisson rates this small the share is the rate) - what any firm of the industry gets;
-    --   own level: the enterprise's mean over its months in the lake (up to twelve) before this one, times the
-    --             industry's seasonal factor (its other firms' complaints this month against their level before,
-    --             shrunk towards 1 by 5 complaints so that a small industry's noise is no season);
-    --   own season: its mean over the same month and its neighbours a year back.
-    -- Judged where the enterprise has a month of history in the lake at least, or all its life is there (a new firm).
+    --             Poisson rates this small the share is the rate; this month's, so the industry's season is in
+    --             it), or its mean share over the year before if higher, and 1 % at least: what any firm of the
+    --             industry gets;
+    --   own level: the enterprise's mean over its months in the lake (up to twelve) before this one;
+    --   own season: its highest month among the same month and its neighbours a year back (a recurring peak).
+    -- Judged where the enterprise has three months of history in the lake, or all its life is there (a new firm).
     select
         firm_history.enterprise_id,
         firm_history.month,
         firm_history.complaints,
         enterprises.district_code,
         enterprises.industry_code,
-        cast(industry_months.complained - 1 as double) / (industry_months.enterprises - 1) as industry_rate,
+        cast(industry_months.complained - 1 as double) / (industry_months.enterprises - 1) as industry_share,
+        greatest(cast(industry_months.complained - 1 as double) / (industry_months.enterprises - 1),
+                 coalesce(industry_months.share_before, 0), 0.01) as industry_rate,
         coalesce(firm_history.complaints_before / nullif(firm_history.months_before, 0), 0) as own_level,
-        least(3.0, greatest(0.5,
-            (industry_months.complaints - firm_history.complaints + 5)
-            / (coalesce(industry_months.level_before - firm_history.complaints_before
-                        / greatest(firm_history.months_before, 1), industry_months.complaints
-                        - firm_history.complaints) + 5))) as season_factor,
-        case when firm_history.season_months = 3 then firm_history.same_season_last_year end as own_season
+        case when firm_history.season_months = 3 then firm_history.same_season_last_year end as own_season,
+        -- The firm's own overdispersion (negative binomial size r from its months before: variance = mean +
+        -- mean^2 / r); none where its counts vary no more than a Poisson's.
+        case when firm_history.months_before >= 3 and firm_history.variance_before
+                  > firm_history.complaints_before / firm_history.months_before
+             then greatest(power(firm_history.complaints_before / firm_history.months_before, 2)
+                           / (firm_history.variance_before - firm_history.complaints_before / firm_history.months_before),
+                           0.1) end as dispersion
     from firm_history
     inner join enterprises on enterprises.enterprise_id = firm_history.enterprise_id
     inner join industry_months
         on industry_months.industry_code = firm_history.industry_code and industry_months.month = firm_history.month
     where firm_history.complaints >= 2 and industry_months.enterprises > 1
-      and (firm_history.months_before >= 1
+      and (firm_history.months_before >= 3
            or firm_history.established_on >= (select min(month_start) from months))
 ),
 
 complaint_tests as (
     select *,
-           -- P(X >= complaints) under a Poisson of the baseline: 1 - the CDF at complaints - 1, summed term by term.
-           1 - aggregate(sequence(1, complaints - 1), named_struct('term', exp(-baseline), 'cdf', exp(-baseline)),
-                         (acc, k) -> named_struct('term', acc.term * baseline / k, 'cdf', acc.cdf + acc.term * baseline / k),
-                         acc -> acc.cdf) as p_value
+           -- P(X >= complaints) under the baseline: 1 - the CDF at complaints - 1, summed term by term, of a
+           -- Poisson, or of a negative binomial of the firm's own dispersion where its history is overdispersed
+           -- (a firm whose complaints come in bursts is less surprised by one).
+           case when dispersion is null then
+               1 - aggregate(sequence(1, complaints - 1), named_struct('term', exp(-baseline), 'cdf', exp(-baseline)),
+                             (acc, k) -> named_struct('term', acc.term * baseline / k,
+                                                      'cdf', acc.cdf + acc.term * baseline / k),
+                             acc -> acc.cdf)
+           else
+               1 - aggregate(sequence(1, complaints - 1),
+                             named_struct('term', exp(dispersion * ln(dispersion / (dispersion + baseline))),
+                                          'cdf', exp(dispersion * ln(dispersion / (dispersion + baseline)))),
+                             (acc, k) -> named_struct(
+                                 'term', acc.term * (k - 1 + dispersion) / k * baseline / (dispersion + baseline),
+                                 'cdf', acc.cdf + acc.term * (k - 1 + dispersion) / k * baseline / (dispersion + baseline)),
+                             acc -> acc.cdf)
+           end as p_value
     from (
         select *,
-               greatest(industry_rate, own_level * season_factor, coalesce(own_season, 0), 0.001) as baseline
+               greatest(industry_rate, own_level, coalesce(own_season, 0)) as baseline
         from enterprise_baselines
     )
 ),
@@ -119,16 +136,15 @@ complaint_surges as (
         industry_code,
         month,
         concat('当月投诉', cast(complaints as string), '件，基线', cast(round(baseline, 1) as string),
-               '件（本企业此前月均', cast(round(own_level, 1) as string), '件，行业当月季节系数',
-               cast(round(season_factor, 2) as string),
-               coalesce(concat('，上年同期月均', cast(round(own_season, 1) as string), '件'), ''),
-               '；同行业其他企业当月被投诉比例', cast(round(industry_rate * 100, 1) as string), '%），超出',
+               '件（本企业此前月均', cast(round(own_level, 1) as string), '件',
+               coalesce(concat('，上年同期最高', cast(round(own_season, 1) as string), '件'), ''),
+               '；同行业其他企业当月被投诉比例', cast(round(industry_share * 100, 1) as string), '%），超出',
                cast(round(complaints - baseline, 1) as string), '件') as evidence,
         case when complaints >= greatest(5, 4 * baseline) then '高' else '中' end as severity
     from complaint_tests
-    -- Improbable under the baseline (under 1 in 100,000 enterprise-months) and at least twice it: a firm with 40
+    -- Improbable under the baseline (under 1 in 10,000 enterprise-months) and at least twice it: a firm with 40
     -- complaints every month is not surging at 45.
-    where p_value < 1e-5 and complaints >= 2 * baseline
+    where p_value < 1e-4 and complaints >= 2 * baseline
 ),
 
 area_counts as (
@@ -256,6 +272,7 @@ power as (
     select
         enterprise_id, month, quantity,
         avg(quantity) over (partition by enterprise_id order by month rows between 3 preceding and 1 preceding) as previous_avg,
+        max(quantity) over (partition by enterprise_id order by month rows between 3 preceding and 1 preceding) as previous_max,
         count(*) over (partition by enterprise_id order by month rows between 3 preceding and 1 preceding) as previous_months,
         lag(quantity) over (partition by enterprise_id order by month) as last_month_quantity,
         -- The same season a year back (the month and its neighbours) against that year's mean: a firm that fell
@@ -306,10 +323,12 @@ collapses as (
     inner join enterprises on enterprises.enterprise_id = power.enterprise_id
     left join operating_on on operating_on.enterprise_id = power.enterprise_id and operating_on.month = power.month
     left join staff_on on staff_on.enterprise_id = power.enterprise_id and staff_on.month = power.month
-    -- Warned at the onset: a full three months' average before it (or all the firm's readings, when they began
-    -- after the lake's), last month still above a fifth of that average (a firm already at zero does not collapse
-    -- again each month; its activity band shows that it stays down).
-    where (power.previous_months = 3 or (power.is_whole_history and power.previous_months >= 1)) and power.previous_avg >= 1000 and power.quantity < 0.2 * power.previous_avg
+    -- Warned at the onset, against the average of the three readings before it (two at the lake's start: one month
+    -- is no level; all of them for a firm whose readings began after the lake's), a level of 1,000 kWh at least in
+    -- one of them, last month still above a fifth of that average (a firm already at zero does not collapse again
+    -- each month; its activity band shows that it stays down).
+    where (power.previous_months >= 2 or (power.is_whole_history and power.previous_months >= 1))
+      and power.previous_max >= 1000 and power.quantity < 0.2 * power.previous_avg
       and power.last_month_quantity >= 0.2 * power.previous_avg
       -- Not its season: a year back it did not fall as low against that year's mean (unknown before a year).
       and not coalesce(power.year_back_months = 1 and power.last_season_low < 0.35 * power.year_avg, false)

@@ -118,8 +118,10 @@ utility_months as (
                as recent_use,
            sum(case when use.month = windows.latest_month then use.quantity else 0 end) as latest_use,
            max(use.month = windows.latest_month) as latest_read,
+           windows.latest_month = (select month from as_of) as is_current,
            sum(case when use.month = windows.prior_month then use.quantity else 0 end) as prior_use,
-           sum(case when use.month < windows.prior_month then use.quantity else 0 end) as earlier_use
+           sum(case when use.month < windows.prior_month then use.quantity else 0 end) as earlier_use,
+           count(distinct case when use.month < windows.prior_month then use.month end) as earlier_months
     from {{ ref('fct_utility_use') }} as use
     inner join windows on windows.dataset = use.utility
     where use.month between windows.history_from and windows.latest_month
@@ -127,12 +129,16 @@ utility_months as (
 ),
 
 utility as (
-    -- Silent: every utility the enterprise used before reads zero in its own last two delivered months.
+    -- Silent: every utility the enterprise used before reads (next to) zero in its own last two delivered months:
+    -- at most a tenth of a month's use before, over both (standby loads, meter noise).
     select enterprise_id,
-           bool_and(recent_use <= 0) and max(prior_use + earlier_use) > 0 as is_silent,
-           -- Fell to zero: read zero in its latest delivered month after use the month before (a missing reading
-           -- in one month may be a row held in quarantine: not a stop).
-           bool_or(prior_use > 0 and latest_read and latest_use <= 0) and bool_and(latest_use <= 0) as fell_to_zero
+           bool_and(recent_use <= 0.1 * earlier_use / greatest(earlier_months, 1))
+               and max(prior_use + earlier_use) > 0 as is_silent,
+           -- Fell to (next to) zero: a meter read at most 5 % of the month before in the lake's latest month (a
+           -- missing reading may be a row held in quarantine: not a stop), and no utility delivered for that month
+           -- still in use; a utility whose delivery lags behind says nothing of that month.
+           bool_or(is_current and prior_use > 0 and latest_read and latest_use <= 0.05 * prior_use)
+               and bool_and(not is_current or latest_use <= 0.05 * prior_use) as fell_to_zero
     from utility_months
     group by enterprise_id
 ),

@@ -57,8 +57,8 @@ firm_history as (
             as months_before,
         var_samp(complaints) over (partition by enterprise_id order by month rows between 12 preceding and 1 preceding)
             as variance_before,
-        -- The same season a year back (the highest of the month and its neighbours), when the lake holds it.
-        max(complaints) over (partition by enterprise_id order by month rows between 13 preceding and 11 preceding)
+        -- The same season a year back (the month and its neighbours), when the lake holds it.
+        avg(complaints) over (partition by enterprise_id order by month rows between 13 preceding and 11 preceding)
             as same_season_last_year,
         count(*) over (partition by enterprise_id order by month rows between 13 preceding and 11 preceding)
             as season_months
@@ -66,14 +66,16 @@ firm_history as (
 ),
 
 enterprise_baselines as (
-    -- Each enterprise-month against three baselines, the largest wins:
-    --   industry: the share of the industry's other enterprises with a complaint that month (leave-one-out; for
-    --             Poisson rates this small the share is the rate; this month's, so the industry's season is in
-    --             it), or its mean share over the year before if higher, and 1 % at least: what any firm of the
-    --             industry gets;
-    --   own level: the enterprise's mean over its months in the lake (up to twelve) before this one;
-    --   own season: its highest month among the same month and its neighbours a year back (a recurring peak).
-    -- Judged where the enterprise has three months of history in the lake, or all its life is there (a new firm).
+    -- Each enterprise-month against its baseline, the largest of:
+    --   its level: its complaints over its months in the lake before this one (up to twelve) with its industry's
+    --             rate for six months more (the rate: the share of the industry's other enterprises with a complaint
+    --             that month - leave-one-out, and for Poisson rates this small the share is the rate - or its mean
+    --             share over the year before if higher, 1 % at least): a new firm gets its industry's rate, a firm
+    --             quiet for a year much less;
+    --   its own mean over those months (a large firm's level is its own, not shrunk);
+    --   its own season: its mean over the same month and its neighbours a year back (a recurring peak).
+    -- A firm whose counts vary more than a Poisson's (variance above 1.2 x its mean) is tested against a negative
+    -- binomial of its own dispersion.
     select
         firm_history.enterprise_id,
         firm_history.month,
@@ -84,11 +86,17 @@ enterprise_baselines as (
         greatest(cast(industry_months.complained - 1 as double) / (industry_months.enterprises - 1),
                  coalesce(industry_months.share_before, 0), 0.01) as industry_rate,
         coalesce(firm_history.complaints_before / nullif(firm_history.months_before, 0), 0) as own_level,
+        coalesce(firm_history.complaints_before, 0) as complaints_before,
+        firm_history.months_before,
+        industry_months.enterprises as industry_enterprises,
+        -- Judged where the enterprise has two months of history in the lake, or all its life is there (a new firm).
+        firm_history.months_before >= 2
+            or firm_history.established_on >= (select min(month_start) from months) as is_judged,
         case when firm_history.season_months = 3 then firm_history.same_season_last_year end as own_season,
         -- The firm's own overdispersion (negative binomial size r from its months before: variance = mean +
         -- mean^2 / r); none where its counts vary no more than a Poisson's.
         case when firm_history.months_before >= 3 and firm_history.variance_before
-                  > firm_history.complaints_before / firm_history.months_before
+                  > 1.2 * firm_history.complaints_before / firm_history.months_before
              then greatest(power(firm_history.complaints_before / firm_history.months_before, 2)
                            / (firm_history.variance_before - firm_history.complaints_before / firm_history.months_before),
                            0.1) end as dispersion
@@ -97,8 +105,6 @@ enterprise_baselines as (
     inner join industry_months
         on industry_months.industry_code = firm_history.industry_code and industry_months.month = firm_history.month
     where firm_history.complaints >= 2 and industry_months.enterprises > 1
-      and (firm_history.months_before >= 3
-           or firm_history.established_on >= (select min(month_start) from months))
 ),
 
 complaint_tests as (
@@ -122,9 +128,20 @@ complaint_tests as (
            end as p_value
     from (
         select *,
-               greatest(industry_rate, own_level, coalesce(own_season, 0)) as baseline
+               -- The firm's level shrunk towards its industry's rate by 6 months' weight (a firm with no complaint
+               -- in a year is not at its industry's rate; a new firm is), never below its own mean.
+               greatest(own_level, (complaints_before + 6 * industry_rate) / (months_before + 6),
+                        coalesce(own_season, 0)) as baseline
         from enterprise_baselines
     )
+),
+
+industry_jumps as (
+    -- Firms of an industry that jumped in a month (3 complaints at least, 3 times their baseline): when several
+    -- of them jump together it is the industry's season or a sector event (area_complaint_surge), not one firm's.
+    select industry_code, month, count_if(complaints >= 3 and complaints >= 3 * baseline) as jumped
+    from complaint_tests
+    group by industry_code, month
 ),
 
 complaint_surges as (
@@ -137,14 +154,17 @@ complaint_surges as (
         month,
         concat('当月投诉', cast(complaints as string), '件，基线', cast(round(baseline, 1) as string),
                '件（本企业此前月均', cast(round(own_level, 1) as string), '件',
-               coalesce(concat('，上年同期最高', cast(round(own_season, 1) as string), '件'), ''),
+               coalesce(concat('，上年同期月均', cast(round(own_season, 1) as string), '件'), ''),
                '；同行业其他企业当月被投诉比例', cast(round(industry_share * 100, 1) as string), '%），超出',
                cast(round(complaints - baseline, 1) as string), '件') as evidence,
         case when complaints >= greatest(5, 4 * baseline) then '高' else '中' end as severity
     from complaint_tests
+    inner join industry_jumps using (industry_code, month)
     -- Improbable under the baseline (under 1 in 10,000 enterprise-months) and at least twice it: a firm with 40
-    -- complaints every month is not surging at 45.
-    where p_value < 1e-4 and complaints >= 2 * baseline
+    -- complaints every month is not surging at 45. Not while two or more other firms of its industry, 5 % of them
+    -- at least, jump with it.
+    where is_judged and p_value < 1e-4 and complaints >= 2 * baseline
+      and not (industry_jumps.jumped - 1 >= 2 and industry_jumps.jumped - 1 >= 0.05 * (industry_enterprises - 1))
 ),
 
 area_counts as (

@@ -130,7 +130,12 @@ def start(settings: Settings, timeout: float = 300) -> Service:
             _terminate(current.pid)
         settings.logs.mkdir(parents=True, exist_ok=True)
         port, ui_port = free_port(), free_port()
-        conf = {**session_conf(settings), **CONNECT_CONF,
+        conf = session_conf(settings)
+        conf = {**conf, **CONNECT_CONF,
+                # A driver out of heap stops its SparkContext but keeps serving: clients would wait on it for
+                # ever. It exits instead, and the next process that asks for Spark starts a fresh one.
+                "spark.driver.extraJavaOptions":
+                    conf["spark.driver.extraJavaOptions"] + " -XX:+ExitOnOutOfMemoryError",
                 "spark.connect.grpc.binding.address": "127.0.0.1",
                 "spark.connect.grpc.binding.port": str(port),
                 "spark.ui.port": str(ui_port)}

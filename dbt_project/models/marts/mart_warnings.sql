@@ -161,10 +161,10 @@ complaint_surges as (
     from complaint_tests
     inner join industry_jumps using (industry_code, month)
     -- Improbable under the baseline (under 1 in 10,000 enterprise-months) and at least twice it: a firm with 40
-    -- complaints every month is not surging at 45. Not while two or more other firms of its industry, 5 % of them
+    -- complaints every month is not surging at 45. Not while two or more other firms of its industry, 10 % of them
     -- at least, jump with it.
     where is_judged and p_value < 1e-4 and complaints >= 2 * baseline
-      and not (industry_jumps.jumped - 1 >= 2 and industry_jumps.jumped - 1 >= 0.05 * (industry_enterprises - 1))
+      and not (industry_jumps.jumped - 1 >= 2 and industry_jumps.jumped - 1 >= 0.1 * (industry_enterprises - 1))
 ),
 
 area_counts as (

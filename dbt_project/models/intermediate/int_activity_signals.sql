@@ -1,7 +1,6 @@
 -- Per enterprise and month: each activity signal scaled to 0..1, and whether it applies to the enterprise in that
--- month: it has appeared in the source by then (what a month knows does not change when later months arrive, so a
--- month built alone and the same month in a full rebuild agree), and the source delivered that month (a delivery
--- that has not arrived is unknown, not a month of silence; the month is recomputed when it arrives).
+-- month (it has appeared in the source by then: what a month knows does not change when later months arrive, so a
+-- month built alone and the same month in a full rebuild agree).
 -- The formulas and their reasoning are in docs/indicators.md. When mart_enterprise_activity_monthly is built
 -- incrementally (macro incremental_from), only the recomputed months and the 12 months before them are read.
 {%- set first = incremental_from('mart_enterprise_activity_monthly') %}
@@ -31,21 +30,6 @@ utility as (
         )
     )
     group by enterprise_id, month
-),
-
-delivered as (
-    -- The months each optional source delivered (it holds rows for them).
-    select 'utility' as signal, month from {{ ref('fct_utility_use') }}
-    {% if first %}where month >= '{{ first }}'{% endif %} group by month
-    union all
-    select 'social', month from {{ ref('fct_social_insurance') }}
-    {% if first %}where month >= '{{ first }}'{% endif %} group by month
-    union all
-    select 'invoices', month from {{ ref('fct_invoices') }}
-    {% if first %}where month >= '{{ first }}'{% endif %} group by month
-    union all
-    select 'bank', month from {{ ref('fct_bank_activity') }}
-    {% if first %}where month >= '{{ first }}'{% endif %} group by month
 ),
 
 has_utility as (
@@ -135,14 +119,14 @@ select
     base.district_code,
     base.industry_code,
     coalesce(utility.s_utility, 0.0) as s_utility,
-    coalesce(has_utility.first_month <= base.month, false) and delivered_utility.month is not null as has_utility,
+    coalesce(has_utility.first_month <= base.month, false) as has_utility,
     coalesce(tax.s_tax, 0.0) as s_tax,
     coalesce(social.s_social, 0.0) as s_social,
-    coalesce(has_social.first_month <= base.month, false) and delivered_social.month is not null as has_social,
+    coalesce(has_social.first_month <= base.month, false) as has_social,
     coalesce(invoices.s_invoices, 0.0) as s_invoices,
-    coalesce(has_invoices.first_month <= base.month, false) and delivered_invoices.month is not null as has_invoices,
+    coalesce(has_invoices.first_month <= base.month, false) as has_invoices,
     coalesce(bank.s_bank, 0.0) as s_bank,
-    coalesce(has_bank.first_month <= base.month, false) and delivered_bank.month is not null as has_bank,
+    coalesce(has_bank.first_month <= base.month, false) as has_bank,
     -- Last year's report is due by 30 June; before July the report of the year before is the latest due.
     case
         when reports.is_filed_on_time then 1.0
@@ -158,17 +142,13 @@ select
 from base
 left join utility on utility.enterprise_id = base.enterprise_id and utility.month = base.month
 left join has_utility on has_utility.enterprise_id = base.enterprise_id
-left join delivered as delivered_utility on delivered_utility.signal = 'utility' and delivered_utility.month = base.month
 left join tax on tax.enterprise_id = base.enterprise_id and tax.month = base.month
 left join social on social.enterprise_id = base.enterprise_id and social.month = base.month
 left join has_social on has_social.enterprise_id = base.enterprise_id
-left join delivered as delivered_social on delivered_social.signal = 'social' and delivered_social.month = base.month
 left join invoices on invoices.enterprise_id = base.enterprise_id and invoices.month = base.month
 left join has_invoices on has_invoices.enterprise_id = base.enterprise_id
-left join delivered as delivered_invoices on delivered_invoices.signal = 'invoices' and delivered_invoices.month = base.month
 left join bank on bank.enterprise_id = base.enterprise_id and bank.month = base.month
 left join has_bank on has_bank.enterprise_id = base.enterprise_id
-left join delivered as delivered_bank on delivered_bank.signal = 'bank' and delivered_bank.month = base.month
 left join reports
     on reports.enterprise_id = base.enterprise_id
     and reports.report_year = year(base.month_end) - case when month(base.month_end) >= 7 then 1 else 2 end

@@ -41,7 +41,7 @@ industry_months as (
            avg(complained / enterprises) over (partition by industry_code order by month
                                                rows between 12 preceding and 1 preceding) as share_before
     from (
-        select industry_code, month, sum(complaints) as complaints, count(*) as enterprises,
+        select industry_code, month, count(*) as enterprises,
                count_if(complaints > 0) as complained
         from firm_months
         group by industry_code, month

@@ -51,3 +51,34 @@ def test_dag_files_hold_no_business_logic():
         text = path.read_text(encoding="utf-8")
         for forbidden in ("pyspark", "spark.sql", "duckdb", "select ", "hashlib"):
             assert forbidden not in text.lower(), path.name
+
+
+def test_a_dead_schedulers_callbacks_are_handed_to_the_next_one(airflow_db, settings):
+    """A deadline alert the killed scheduler's executor had taken (queued or running) goes back to pending for the
+    next scheduler (Airflow adopts a dead scheduler's tasks, not its callbacks); a finished one stays finished."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from sqlalchemy import delete, insert, select
+
+    from airflow.models.callback import Callback
+    from airflow.utils.session import create_session
+
+    from creditlake.airflow_services import requeue_orphaned_callbacks
+
+    ids = {state: uuid.uuid4() for state in ("queued", "running", "success")}
+    with create_session() as session:
+        for state, id_ in ids.items():
+            session.execute(insert(Callback.__table__).values(
+                id=id_, type="executor", fetch_method="import_path", data={}, state=state, priority_weight=1,
+                created_at=datetime.now(timezone.utc)))
+    try:
+        assert requeue_orphaned_callbacks(settings) >= 2
+        with create_session() as session:
+            states = dict(session.execute(
+                select(Callback.id, Callback.state).where(Callback.id.in_(ids.values()))).all())
+        assert {s: states[i] for s, i in ids.items()} == {
+            "queued": "pending", "running": "pending", "success": "success"}
+    finally:
+        with create_session() as session:
+            session.execute(delete(Callback).where(Callback.id.in_(ids.values())))

@@ -77,6 +77,8 @@ def running(settings: Settings, service: str) -> int | None:
 def start(settings: Settings, services: tuple[str, ...] = SERVICES) -> dict[str, int]:
     """Start the services that are not running yet (idempotent); return service -> pid."""
     migrate_db(settings)
+    if "scheduler" in services and running(settings, "scheduler") is None:
+        requeue_orphaned_callbacks(settings)
     pids = {}
     for service in services:
         pid = running(settings, service)
@@ -94,6 +96,27 @@ def start(settings: Settings, services: tuple[str, ...] = SERVICES) -> dict[str,
     if "api-server" in services:
         wait_for_api(settings)
     return pids
+
+
+def requeue_orphaned_callbacks(settings: Settings) -> int:
+    """Hand the callbacks a dead scheduler's executor had taken (queued or running: a deadline alert, say) back to
+    the next scheduler; return how many. Airflow adopts a dead scheduler's tasks but not its callbacks, which
+    would stay queued for ever and the alert never be written. Called only while no scheduler of this home runs,
+    so nothing else holds them; a callback the dead one had half-run runs again (at least once, never lost)."""
+    from creditlake.airflow_runner import apply_env
+
+    apply_env(settings)
+    from sqlalchemy import update
+
+    from airflow.models.callback import Callback, CallbackType
+    from airflow.utils.session import create_session
+    from airflow.utils.state import CallbackState
+
+    with create_session() as session:
+        return session.execute(
+            update(Callback).where(Callback.type == CallbackType.EXECUTOR,
+                                   Callback.state.in_([CallbackState.QUEUED, CallbackState.RUNNING]))
+            .values(state=CallbackState.PENDING)).rowcount
 
 
 def wait_for_api(settings: Settings, timeout: float = 180.0) -> str:

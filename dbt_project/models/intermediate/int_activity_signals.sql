@@ -1,6 +1,7 @@
 -- Per enterprise and month: each activity signal scaled to 0..1, and whether it applies to the enterprise in that
--- month (it has appeared in the source by then: what a month knows does not change when later months arrive, so a
--- month built alone and the same month in a full rebuild agree).
+-- month: it has appeared in the source by then (what a month knows does not change when later months arrive, so a
+-- month built alone and the same month in a full rebuild agree), and the source delivered that month (a delivery
+-- that has not arrived yet is unknown, not a month of silence; the month is recomputed when it arrives).
 -- The formulas and their reasoning are in docs/indicators.md. When mart_enterprise_activity_monthly is built
 -- incrementally (macro incremental_from), only the recomputed months and the 12 months before them are read.
 {%- set first = incremental_from('mart_enterprise_activity_monthly') %}
@@ -30,6 +31,28 @@ utility as (
         )
     )
     group by enterprise_id, month
+),
+
+delivered as (
+    -- One row per month: which optional sources hold rows for it (a handful of rows, joined once).
+    select
+        month,
+        max(source = 'utility') as utility, max(source = 'social') as social,
+        max(source = 'invoices') as invoices, max(source = 'bank') as bank
+    from (
+        select distinct 'utility' as source, month from {{ ref('fct_utility_use') }}
+        {% if first %}where month >= '{{ first }}'{% endif %}
+        union all
+        select distinct 'social', month from {{ ref('fct_social_insurance') }}
+        {% if first %}where month >= '{{ first }}'{% endif %}
+        union all
+        select distinct 'invoices', month from {{ ref('fct_invoices') }}
+        {% if first %}where month >= '{{ first }}'{% endif %}
+        union all
+        select distinct 'bank', month from {{ ref('fct_bank_activity') }}
+        {% if first %}where month >= '{{ first }}'{% endif %}
+    )
+    group by month
 ),
 
 has_utility as (
@@ -119,14 +142,14 @@ select
     base.district_code,
     base.industry_code,
     coalesce(utility.s_utility, 0.0) as s_utility,
-    coalesce(has_utility.first_month <= base.month, false) as has_utility,
+    coalesce(has_utility.first_month <= base.month and delivered.utility, false) as has_utility,
     coalesce(tax.s_tax, 0.0) as s_tax,
     coalesce(social.s_social, 0.0) as s_social,
-    coalesce(has_social.first_month <= base.month, false) as has_social,
+    coalesce(has_social.first_month <= base.month and delivered.social, false) as has_social,
     coalesce(invoices.s_invoices, 0.0) as s_invoices,
-    coalesce(has_invoices.first_month <= base.month, false) as has_invoices,
+    coalesce(has_invoices.first_month <= base.month and delivered.invoices, false) as has_invoices,
     coalesce(bank.s_bank, 0.0) as s_bank,
-    coalesce(has_bank.first_month <= base.month, false) as has_bank,
+    coalesce(has_bank.first_month <= base.month and delivered.bank, false) as has_bank,
     -- Last year's report is due by 30 June; before July the report of the year before is the latest due.
     case
         when reports.is_filed_on_time then 1.0
@@ -140,6 +163,7 @@ select
     coalesce(licences.recent_licences, 0) > 0 as has_recent_licence,
     coalesce(complaints.recent_complaints, 0) > 0 as has_recent_complaint
 from base
+left join delivered on delivered.month = base.month
 left join utility on utility.enterprise_id = base.enterprise_id and utility.month = base.month
 left join has_utility on has_utility.enterprise_id = base.enterprise_id
 left join tax on tax.enterprise_id = base.enterprise_id and tax.month = base.month

@@ -104,7 +104,16 @@ enterprise_baselines as (
     inner join enterprises on enterprises.enterprise_id = firm_history.enterprise_id
     inner join industry_months
         on industry_months.industry_code = firm_history.industry_code and industry_months.month = firm_history.month
-    where firm_history.complaints >= 2 and industry_months.enterprises > 1
+    where industry_months.enterprises > 1
+),
+
+baselines as (
+    -- The firm's level shrunk towards its industry's rate by 6 months' weight (a firm with no complaint in a year is
+    -- not at its industry's rate; a new firm is), never below its own mean or its own season.
+    select *,
+           greatest(own_level, (complaints_before + 6 * industry_rate) / (months_before + 6),
+                    coalesce(own_season, 0)) as baseline
+    from enterprise_baselines
 ),
 
 complaint_tests as (
@@ -126,21 +135,17 @@ complaint_tests as (
                                  'cdf', acc.cdf + acc.term * (k - 1 + dispersion) / k * baseline / (dispersion + baseline)),
                              acc -> acc.cdf)
            end as p_value
-    from (
-        select *,
-               -- The firm's level shrunk towards its industry's rate by 6 months' weight (a firm with no complaint
-               -- in a year is not at its industry's rate; a new firm is), never below its own mean.
-               greatest(own_level, (complaints_before + 6 * industry_rate) / (months_before + 6),
-                        coalesce(own_season, 0)) as baseline
-        from enterprise_baselines
-    )
+    from baselines
+    where complaints >= 3
 ),
 
 industry_jumps as (
-    -- Firms of an industry that jumped in a month (3 complaints at least, 3 times their baseline): when several
-    -- of them jump together it is the industry's season or a sector event (area_complaint_surge), not one firm's.
-    select industry_code, month, count_if(complaints >= 3 and complaints >= 3 * baseline) as jumped
-    from complaint_tests
+    -- Firms of an industry that jumped in a month (3 complaints at least, 3 times their baseline), and by how much
+    -- the typical one did (the median of complaints / baseline): when several firms jump together it is the
+    -- industry's season or a sector event (area_complaint_surge), which lifts each of them by a like factor.
+    select industry_code, month, count_if(jumped) as jumped,
+           percentile_approx(case when jumped then complaints / baseline end, 0.5) as jump_factor
+    from (select *, complaints >= 3 and complaints >= 3 * baseline as jumped from baselines)
     group by industry_code, month
 ),
 
@@ -160,11 +165,14 @@ complaint_surges as (
         case when complaints >= greatest(5, 4 * baseline) then '高' else '中' end as severity
     from complaint_tests
     inner join industry_jumps using (industry_code, month)
-    -- Improbable under the baseline (under 1 in 10,000 enterprise-months) and at least twice it: a firm with 40
-    -- complaints every month is not surging at 45. Not while two or more other firms of its industry, 10 % of them
-    -- at least, jump with it.
+    -- Three complaints at least, improbable under the baseline (under 1 in 10,000 enterprise-months) and at least
+    -- twice it: a firm with 40 complaints every month is not surging at 45. Not while two or more other firms of its
+    -- industry, 10 % of them at least, jump with it, unless its own jump is far beyond theirs (more than three times
+    -- the typical jumping firm's factor: a firm with none for a year and 7 now, when its section's seasonal firms
+    -- tripled).
     where is_judged and p_value < 1e-4 and complaints >= 2 * baseline
-      and not (industry_jumps.jumped - 1 >= 2 and industry_jumps.jumped - 1 >= 0.1 * (industry_enterprises - 1))
+      and not (industry_jumps.jumped - 1 >= 2 and industry_jumps.jumped - 1 >= 0.1 * (industry_enterprises - 1)
+               and complaints <= 3 * baseline * industry_jumps.jump_factor)
 ),
 
 area_counts as (

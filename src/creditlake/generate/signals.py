@@ -17,8 +17,8 @@ from datetime import date, timedelta
 
 from creditlake.generate import officials as acts
 from creditlake.generate.generic import pick_enterprises
-from creditlake.generate.world import (COMPLAINT_RATE, SEASON, SURGE_MIN_COMPLAINTS, Enterprise, World,
-                                      licence_expiry, licensed_industries)
+from creditlake.generate.world import (COMPLAINT_RATE, SEASON, SURGE_MIN_COMPLAINTS, SURGE_MIN_RECEIVED,
+                                      Enterprise, World, licence_expiry, licensed_industries)
 from creditlake.periods import first_day, last_day
 
 Rows = Iterator[tuple[Enterprise, dict]]
@@ -330,6 +330,8 @@ def complaints(world: World, period: str, n: int, rng: random.Random) -> Rows:
             rate = max(rate * 40, SURGE_MIN_COMPLAINTS)
         count = _poisson(rng, rate)
         draws = [rng] * count
+        if period in e.surges and count < SURGE_MIN_RECEIVED:
+            draws += [random.Random(f"{e.uscc}:surge:{period}")] * (SURGE_MIN_RECEIVED - count)
         if e.complaint_level or e.complaint_peaks:
             own = random.Random(f"{e.uscc}:complaints:{period}")
             level = e.peak_level if lo.month in e.complaint_peaks else e.complaint_level * winter

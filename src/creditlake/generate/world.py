@@ -43,6 +43,10 @@ COLLAPSE_MIN_KWH = 1000
 # A planted complaint surge: 40 times the industry's rate, and at least this many complaints expected that month
 # (a surge is something officers can see: at 40 x a rate of 0.005, most 'surges' would be no complaint at all).
 SURGE_MIN_COMPLAINTS = 5.0
+# ... and at least this many received: a Poisson of mean 5 draws 2 or fewer one time in eight, a month no officer
+# and no rule could tell from any other, yet planted truth (the extra ones come from the firm's own stream, so no
+# other complaint changes).
+SURGE_MIN_RECEIVED = 4
 SHELL_CLUSTER_SHARE = 0.01     # enterprises registered in shell clusters
 # Industries that need a licence to operate, and which: the dbt seed mart_warnings reads (one list for both).
 LICENSED_INDUSTRIES_SEED = REPO_ROOT / "dbt_project" / "seeds" / "licensed_industries.csv"

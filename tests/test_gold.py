@@ -287,3 +287,14 @@ def test_a_month_recomputed_alone_equals_the_full_build(pipeline_run, spark, set
         assert rows(layer, model) == expected, f"{layer}.{model} differs after recomputing {last} alone"
     staged = [t.name for t in spark.catalog.listTables() if t.isTemporary and t.name.endswith("__dbt_tmp")]
     assert not staged, f"dbt's staging views left in the session: {staged}"
+
+
+def test_the_rules_unit_tests_pass(pipeline_run, spark, settings):
+    """Every dbt unit test (each rule on tiny frames) passes. The monthly build runs none of them (they check the
+    code, not the data: dbt's advice is to run them in CI and after a change, as here)."""
+    from creditlake.dbt import DBT_PROJECT, run_unit_tests
+
+    declared = sum(text.count("\n  - name: ") for text in
+                   (p.read_text(encoding="utf-8") for p in (DBT_PROJECT / "models").rglob("*unit_tests.yml")))
+    result = run_unit_tests(spark, settings)
+    assert result.failed == [] and result.nodes == declared >= 16

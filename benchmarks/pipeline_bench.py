@@ -189,6 +189,15 @@ utility AS (
                 FROM fct_utility_use))
     GROUP BY enterprise_id, month
 ),
+delivered AS (
+    SELECT month, bool_or(source = 'utility') AS utility, bool_or(source = 'social') AS social,
+           bool_or(source = 'invoices') AS invoices, bool_or(source = 'bank') AS bank
+    FROM (SELECT DISTINCT 'utility' AS source, month FROM fct_utility_use
+          UNION ALL SELECT DISTINCT 'social', month FROM fct_social_insurance
+          UNION ALL SELECT DISTINCT 'invoices', month FROM fct_invoices
+          UNION ALL SELECT DISTINCT 'bank', month FROM fct_bank_activity)
+    GROUP BY month
+),
 has_utility AS (SELECT enterprise_id, min(month) AS first_month FROM fct_utility_use GROUP BY 1),
 bank AS (
     SELECT enterprise_id, month,
@@ -230,12 +239,14 @@ complaints AS (
 )
 SELECT base.month, base.month_end, base.enterprise_id, base.district_code, base.industry_code,
        coalesce(utility.s_utility, 0.0) AS s_utility,
-       coalesce(has_utility.first_month <= base.month, false) AS has_utility,
+       coalesce(has_utility.first_month <= base.month AND delivered.utility, false) AS has_utility,
        coalesce(tax.s_tax, 0.0) AS s_tax,
-       coalesce(social.s_social, 0.0) AS s_social, coalesce(has_social.first_month <= base.month, false) AS has_social,
+       coalesce(social.s_social, 0.0) AS s_social,
+       coalesce(has_social.first_month <= base.month AND delivered.social, false) AS has_social,
        coalesce(invoices.s_invoices, 0.0) AS s_invoices,
-       coalesce(has_invoices.first_month <= base.month, false) AS has_invoices,
-       coalesce(bank.s_bank, 0.0) AS s_bank, coalesce(has_bank.first_month <= base.month, false) AS has_bank,
+       coalesce(has_invoices.first_month <= base.month AND delivered.invoices, false) AS has_invoices,
+       coalesce(bank.s_bank, 0.0) AS s_bank,
+       coalesce(has_bank.first_month <= base.month AND delivered.bank, false) AS has_bank,
        CASE WHEN reports.is_filed_on_time THEN 1.0 WHEN reports.filed_on IS NOT NULL THEN 0.6 ELSE 0.0 END
            AS s_annual_report,
        base.established_on <= make_date(year(base.month_end) - CASE WHEN month(base.month_end) >= 7 THEN 1 ELSE 2 END,
@@ -244,6 +255,7 @@ SELECT base.month, base.month_end, base.enterprise_id, base.district_code, base.
        coalesce(licences.recent_licences, 0) > 0 AS has_recent_licence,
        coalesce(complaints.recent_complaints, 0) > 0 AS has_recent_complaint
 FROM base
+LEFT JOIN delivered ON delivered.month = base.month
 LEFT JOIN utility ON utility.enterprise_id = base.enterprise_id AND utility.month = base.month
 LEFT JOIN has_utility ON has_utility.enterprise_id = base.enterprise_id
 LEFT JOIN tax ON tax.enterprise_id = base.enterprise_id AND tax.month = base.month

@@ -219,11 +219,11 @@ def build_layers(spark, settings: Settings, layers: list[str] | None = None,
     return result
 
 
-def run_unit_tests(spark, settings: Settings, select: str = "test_type:unit") -> DbtResult:
+def run_unit_tests(spark, settings: Settings) -> DbtResult:
     """The dbt unit tests (each rule on tiny frames given in YAML), after creating again the views they read the
     columns of: what a change to a model is checked with (tests/test_gold.py runs them all)."""
     run_dbt(spark, settings, "run", ["--select", *views_before("marts")], what="run of the views the unit tests read")
-    return run_dbt(spark, settings, "test", ["--select", select], what="unit tests")
+    return run_dbt(spark, settings, "test", ["--select", "test_type:unit"], what="unit tests")
 
 
 def gold_inputs(settings: Settings, layers: list[str], extra: list[str]) -> dict:

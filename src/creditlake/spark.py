@@ -238,7 +238,8 @@ def register_lake_tables(spark, settings: Settings) -> None:
              if (settings.lake / layer).is_dir() else [] for layer in LAYERS}
     names = sorted(f"{layer}.{d.name}" for layer, dirs in found.items() for d in dirs)
     marker = _registered_marker(spark, settings)
-    if marker is not None and marker.exists() and set(names) <= _registered(marker):  # its databases exist too
+    registered = _registered(marker) if marker is not None else None
+    if registered is not None and set(names) <= registered:  # the list's databases were made with it
         return
     statements = []
     for layer in LAYERS:
@@ -272,8 +273,9 @@ def _registered_marker(spark, settings: Settings) -> Path | None:
     return spark_service.state_file(settings).with_name(f"registered-{service.pid}-{service.port}.txt")
 
 
-def _registered(marker: Path) -> set[str]:
+def _registered(marker: Path) -> set[str] | None:
+    """The tables on the list, or None before a client made it."""
     try:
         return set(marker.read_text(encoding="utf-8").split())
     except OSError:
-        return set()
+        return None

@@ -206,6 +206,7 @@ def _events(n):
         ("discipline_action", lambda i: {"case_id": f"GYSJ-2024-{i:04d}", "department": "市税务局",
                                          "action": "限制申领发票", "time": "2024-05-02T10:00:00+08:00"}),
         ("report_issued", lambda i: {"month": "2024-03", "file": "reports/2024-03.pdf", "sha256": SHA}),
+        ("report_mailed", lambda i: {"month": "2024-03", "sha256": SHA, "recipients": 2}),
         ("secret_query", lambda i: {"source": "pboc", "dataset": "loan_defaults", "month": "2024-03",
                                     "purpose": "信贷逾期核验", "question_sha256": SHA, "answer_sha256": SHA,
                                     "n_keys": 3, "n_positive": 1}),
@@ -617,7 +618,8 @@ def test_cli_commands(cli_home):
     res = runner.invoke(app, ["prove", event])
     assert res.exit_code == 0 and "audit path" in res.stdout
     res = runner.invoke(app, ["show", "--kind", "published", "--limit", "1", "--json"])
-    assert res.exit_code == 0 and json.loads(res.stdout)["index"] == 10
+    last_published = max(i for i, (kind, _) in enumerate(_events(12)) if kind == "published")
+    assert res.exit_code == 0 and json.loads(res.stdout)["index"] == last_published
     assert "BEGIN PUBLIC KEY" in runner.invoke(app, ["export-key"]).stdout
     assert runner.invoke(app, ["export-key", "--vkey"]).stdout.startswith("creditlake.local/ledger+")
     res = runner.invoke(app, ["consistency", "8", "--json"])

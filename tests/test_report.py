@@ -597,3 +597,96 @@ def test_all_districts_are_listed(bare_home):
     text = pdf_text(path)
     assert all(text.count(name) >= 3 for name in GUIYANG_DIVISIONS.values())  # district table, chart, power table
     assert states(text, f"存续企业 {fmt_int(sum(r[5] for r in region))} 户")
+
+
+# --- delivery ----------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps every message it receives, parsed."""
+    import email
+    import socket
+    from email import policy
+
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            message = email.message_from_bytes(envelope.content, policy=policy.default)
+            self.messages.append((tuple(envelope.rcpt_tos), message))
+            return "250 OK"
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, inbox
+    finally:
+        controller.stop()
+
+
+def test_the_report_is_mailed_once_to_every_recipient_of_every_role(home, june, smtp_server, tmp_path):
+    from creditlake.pipeline import stage_report
+    from creditlake.report.delivery import send_report
+    from creditlake.settings import Settings
+
+    port, inbox = smtp_server
+    roles = {"Policy maker": ["leader@example.gov.cn", "deputy@example.gov.cn"], "Analyst": ["leader@example.gov.cn"]}
+    settings = Settings(home=home, smtp_host="127.0.0.1", smtp_port=port, report_sender="creditlake@example.gov.cn",
+                        report_recipients=roles)
+    path = Path(stage_report("2024-06", settings))  # the DAG's report task: render, mail, ledger
+
+    assert len(inbox.messages) == 1
+    to, message = inbox.messages[0]
+    assert sorted(to) == ["deputy@example.gov.cn", "leader@example.gov.cn"]  # each address once
+    assert message["Subject"] == "贵阳市企业信用监管月度报告（2024年6月）"
+    assert "2024年6月" in message.get_body(("plain",)).get_content()
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == "贵阳市企业信用监管月度报告（2024年6月）.pdf"
+    pdf = attachment.get_content()
+    assert pdf == path.read_bytes()
+    received = tmp_path / "received.pdf"
+    received.write_bytes(pdf)
+    assert states(pdf_text(received), "贵阳市企业信用监管月度报告")
+
+    from creditlake.ledger import read_entries
+
+    mailed = read_entries(settings, "report_mailed")
+    assert [(e.record["month"], e.record["recipients"]) for e in mailed] == [("2024-06", 2)]
+
+    # Again, unchanged: nothing is mailed. A recipient added since gets it alone.
+    assert not send_report(settings, "2024-06", path).sent and len(inbox.messages) == 1
+    roles["Policy maker"].append("new@example.gov.cn")
+    added = Settings(home=home, smtp_host="127.0.0.1", smtp_port=port, report_recipients=roles)
+    assert send_report(added, "2024-06", path).recipients == ("new@example.gov.cn",)
+    assert inbox.messages[-1][0] == ("new@example.gov.cn",)
+
+
+def test_without_a_mail_server_the_report_is_written_and_not_mailed(home, june):
+    from creditlake.report.delivery import send_report
+    from creditlake.settings import Settings
+
+    result = send_report(Settings(home=home, report_recipients={"Policy maker": ["a@example.gov.cn"]}), "2024-06", june)
+    assert not result.sent and "未配置邮件服务器" in result.reason
+
+
+def test_an_unreachable_mail_server_is_one_clear_error(home, june):
+    import socket
+
+    from creditlake.report.delivery import send_report
+    from creditlake.settings import Settings
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = Settings(home=home, smtp_host="127.0.0.1", smtp_port=port,
+                        report_recipients={"Policy maker": ["a@example.gov.cn"]})
+    with pytest.raises(RuntimeError, match=f"月度报告邮件发送失败（127.0.0.1:{port}）"):
+        send_report(settings, "2024-06", june)

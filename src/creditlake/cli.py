@@ -321,12 +321,20 @@ def quarantine_release(
 def report(
     month: Month,
     out_file: Annotated[Optional[Path], typer.Option("--out", help="PDF path (default: home/reports/).")] = None,
+    send: Annotated[bool, typer.Option(
+        "--send", help="Also mail it to the report's recipients (CREDITLAKE_SMTP_HOST, CREDITLAKE_REPORT_RECIPIENTS), "
+        "as the monthly DAG does: once per report and address.")] = False,
 ) -> None:
     """Render the monthly Chinese PDF report for policy makers from the serving store."""
     from creditlake.report.monthly import render_monthly_report
 
-    path = render_monthly_report(get_settings(), month, out_file)
+    settings = get_settings()
+    path = render_monthly_report(settings, month, out_file)
     out.print(str(path))
+    if send:
+        from creditlake.report.delivery import send_report
+
+        out.print(send_report(settings, month, path).reason)
 
 
 @app.command()

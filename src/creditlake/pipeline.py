@@ -258,17 +258,23 @@ def build_mediation_index(spark, settings: Settings) -> int:
 
 @timed_stage
 def stage_report(month: str, settings: Settings | None = None) -> str:
-    """The policy makers' monthly PDF for `month`, from the serving store; its checksum goes in the ledger, and a
-    signed checkpoint closes the run."""
+    """The policy makers' monthly PDF for `month`, from the serving store, mailed to the report's recipients (when
+    an SMTP server is set); its checksum and the mailing go in the ledger, and a signed checkpoint closes the run."""
     import hashlib
 
     from creditlake.ledger import append_event, write_checkpoint
+    from creditlake.report.delivery import send_report
     from creditlake.report.monthly import render_monthly_report
 
     settings = settings or get_settings()
     path = render_monthly_report(settings, month)
-    append_event("report_issued", {"month": month, "file": Path(path).name,
-                                   "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}, settings)
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    append_event("report_issued", {"month": month, "file": Path(path).name, "sha256": digest}, settings)
+    delivery = send_report(settings, month, path)
+    log.info("report %s: %s", month, delivery.reason)
+    if delivery.sent:
+        append_event("report_mailed", {"month": month, "sha256": digest, "recipients": len(delivery.recipients)},
+                     settings)
     write_checkpoint(settings)
     return str(path)
 

@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +74,16 @@ class Settings(BaseSettings):
         360, description="Deadline of a monthly DAG run, minutes after it was queued: a run still going then is "
         "recorded in home/logs/deadlines.jsonl (Airflow deadline alert); 0: no deadline (`dags test` runs).")
     superset_admin_password: str = Field("admin", description="Password of Superset's admin user `admin`.")
+    smtp_host: str | None = Field(
+        None, description="SMTP server the monthly report is mailed through; none: the report is written, not mailed.")
+    smtp_port: int = Field(25, description="Port of the SMTP server.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS before logging in.")
+    smtp_user: str | None = Field(None, description="SMTP login; none: no login.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password (never logged).")
+    report_sender: str = Field("creditlake@localhost", description="From address of the report's mail.")
+    report_recipients: dict[str, list[str]] = Field(
+        default_factory=dict, description="Who receives the monthly report, per role (JSON), e.g. "
+        '{"Policy maker": ["leader@example.gov.cn"]}: every address of every role listed gets the PDF.')
 
     # Derived locations: one place, so no module builds a path of its own.
     @property

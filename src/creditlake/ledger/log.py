@@ -190,6 +190,7 @@ KINDS: dict[str, dict[str, Check]] = {
                        "to_departments": _departments, "deadline": _date},
     "discipline_action": {"case_id": _text, "department": _text, "action": _text, "time": _datetime},
     "report_issued": {"month": _month, "file": _text, "sha256": _sha256},
+    "report_mailed": {"month": _month, "sha256": _sha256, "recipients": _count},
     "secret_query": {"source": _text, "dataset": _text, "month": _month, "purpose": _text,
                      "question_sha256": _sha256, "answer_sha256": _sha256, "n_keys": _count, "n_positive": _count},
 }

@@ -55,6 +55,7 @@ from creditlake.settings import Settings
 MART = "mart_district_power_monthly"
 TEMPLATES = Path(__file__).parent / "templates"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+REPORT_TITLE = "贵阳市企业信用监管月度报告"
 SOURCE = "creditlake 服务库（黄金层数据集市）"
 
 # Monthly marts whose months make up "the lake's months" (a month of the lake with no complaint counts 0).
@@ -391,6 +392,7 @@ def render_html(report: Report, generated_at: datetime | None = None) -> str:
     now = (generated_at or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
     return env.get_template("monthly.html").render(
         r=report,
+        title=REPORT_TITLE,
         source=SOURCE,
         tables="、".join(report.sources),
         generated=now.strftime("%Y-%m-%d %H:%M"),

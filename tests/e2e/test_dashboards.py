@@ -229,6 +229,55 @@ def test_district_officer_rows_through_the_api(superset, api, served):
     assert set(_districts_through_api(officer, lost)) <= {OFFICER_DISTRICT_NAME}
 
 
+def _saved_chart_rows(api: SupersetAPI, slug: str) -> dict[str, list[dict]]:
+    """Chart title -> rows of its saved query, through GET /api/v1/chart/{id}/data/ (what alerts, reports and API
+    clients get), for every chart of a dashboard."""
+    out = {}
+    for chart in api.get_ok(f"/api/v1/dashboard/{slug}/charts")["result"]:
+        (result,) = api.get_ok(f"/api/v1/chart/{chart['id']}/data/")["result"]
+        assert result["status"] == "success" and not result["error"], (chart["slice_name"], result)
+        out[chart["slice_name"]] = result["data"]
+    return out
+
+
+def test_every_saved_chart_answers_the_chart_data_api(api):
+    """Every chart keeps its saved query (the importer drops none), so GET /api/v1/chart/{id}/data/ answers."""
+    for slug, _, charts in DASHBOARDS:
+        assert len(_saved_chart_rows(api, slug)) == charts, slug
+
+
+def test_headline_figures_equal_the_reports(api, served):
+    """One definition per figure: the 本月主要指标 tables, through the chart-data API (their saved query is the
+    latest month, as the dashboards open), state the report's figures for that month, the month before and the
+    change in the report's measure (户 for counts, 个百分点 for shares, points for indices)."""
+    from creditlake.report.figures import fmt_change, pct_change
+    from creditlake.report.monthly import build_report, fetch_store_data
+
+    (month,) = _served_sql(served, "SELECT max(month) FROM mart_region_indicators_monthly")[0]
+    figures = {i.label: i for i in build_report(fetch_store_data(served, month)).comparison.indicators}
+    rows = [row for slug, key in (("regional-development", "region_figures"), ("enterprise-activity", "activity_figures"))
+            for row in _saved_chart_rows(api, slug)[bundle.CHARTS[key].title]]
+    stated = [row for row in rows if row["indicator"] in figures]
+    assert len(stated) == 7, [row["indicator"] for row in rows]
+    for row in stated:
+        figure = figures[row["indicator"]]
+        scale = 100 if figure.kind == "rate" else 1
+        unit, change_unit = bundle._UNITS[figure.kind]
+        assert (row["month"], row["单位"], row["变化单位"]) == (month, unit, change_unit), row
+        assert row["本月"] == pytest.approx(figure.current * scale), row
+        if figure.previous is None:
+            assert row["上月"] is None and row["较上月"] is None, row
+            continue
+        assert row["上月"] == pytest.approx(figure.previous * scale), row
+        assert row["较上月"] == pytest.approx((figure.current - figure.previous) * scale), row
+        if figure.kind != "count":
+            assert row["增幅"] == "—", row
+        elif figure.previous == 0:
+            assert row["增幅"] == "上月为 0", row
+        else:  # the report's own words for the relative change
+            assert row["增幅"] == fmt_change(pct_change(figure.current, figure.previous)), row
+
+
 def _post_in_page(page, base: str, path: str, payload: dict) -> tuple[int, str]:
     """POST from the logged-in page (its session cookie and CSRF token), as the frontend would."""
     token = page.evaluate("() => (document.getElementById('csrf_token') || {}).value")

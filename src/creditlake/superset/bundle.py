@@ -70,6 +70,8 @@ VERBOSE: dict[str, str] = {
     "new_registrations_yoy_change": "新设数同比增减", "stock_prev_month": "上月存量", "stock_prev_year": "上年同月存量",
     "new_registrations_prev_month": "上月新设企业数", "new_registrations_prev_year": "上年同月新设企业数",
     "new_registrations_mom": "新设数环比", "new_registrations_yoy": "新设数同比",
+    "position": "序号", "indicator": "指标", "kind": "指标类型", "value_unit": "单位", "change_unit": "变化单位",
+    "numerator": "分子", "denominator": "分母", "numerator_prev_month": "上月分子", "denominator_prev_month": "上月分母",
     # development index
     "net_growth_rate": "净增长率", "vitality_score": "市场活力得分", "health_score": "经营健康得分",
     "investment_score": "投资热度得分", "development_index": "区域发展指数",
@@ -152,6 +154,8 @@ TYPES: dict[str, str] = {
     "licence_decisions": "BIGINT", "inspections": "BIGINT", "court_cases": "BIGINT", "warnings": "BIGINT",
     "abnormal_listings": "BIGINT", "report_year": "BIGINT", "employees": "BIGINT", "insured_headcount": "BIGINT",
     "returns_filed": "BIGINT", "accounts_read": "BIGINT",
+    "position": "INTEGER", "numerator": "DOUBLE",
+    "denominator": "DOUBLE", "numerator_prev_month": "DOUBLE", "denominator_prev_month": "DOUBLE",
 }
 # Served as booleans; the datasets show them as 是/否 (yes_no), so they are text to Superset.
 BOOLEANS = {"is_utility_silent", "is_social_insurance_silent", "is_annual_report_missing", "is_lost_contact",
@@ -351,6 +355,78 @@ ACTIVITY = _ds(Dataset(
              ("dormant_share", "休眠企业占比", "AVG(CASE WHEN band = 'dormant' THEN 1.0 ELSE 0.0 END)", ".1%"),
              ("enterprises", "企业数", "COUNT(DISTINCT enterprise_id)", ",d")],
     calculated={"enterprise_link": profile_link_sql("enterprise_id", "enterprise_name")},
+))
+
+# The month's headline figures with the same figure a month before, per month and division x industry, long: one
+# row per figure (numerator and denominator: a share or a mean is their sums' ratio, a count the numerator's sum).
+# The month before is 0 when that month had none and NULL when the lake has no month before. The rows are a dense
+# grid of months x groups, so a previous-month column summed over any selection (a district, an industry, the city)
+# is that selection's previous month, exactly as the report sums the same mart column.
+_GROUP = ("district_code", "district_name", "industry_code", "industry_name")
+_FIGURE_COLUMNS = ["month", "month_start", *_GROUP, "position", "indicator", "kind", "value_unit", "change_unit",
+                   "numerator", "denominator", "numerator_prev_month", "denominator_prev_month"]
+_UNITS = {"count": ("户", "户"), "signed": ("户", "户"), "rate": ("%", "个百分点"), "index": ("", "点")}
+
+
+def figures_sql(rows: str, measures: dict[str, str], figures: list[tuple[str, str, str, str | None]]) -> str:
+    """SQL (DuckDB and PostgreSQL) of a figures dataset: `rows` has month, the _GROUP columns and the inputs of
+    `measures` (name -> aggregate); each figure is (label, kind, numerator measure, denominator measure or None)."""
+    keys = ", ".join(_GROUP)
+    same = " AND ".join(f"{{a}}.{k} IS NOT DISTINCT FROM g.{k}" for k in _GROUP)
+    sums = ",\n    ".join(f"{expr} AS {name}" for name, expr in measures.items())
+    grid = ",\n    ".join([f"COALESCE(c.{n}, 0) AS {n}" for n in measures]
+                          + [f"CASE WHEN pm.month IS NULL THEN NULL ELSE COALESCE(p.{n}, 0) END AS {n}_prev_month"
+                             for n in measures])
+    selects = []
+    for position, (label, kind, num, den) in enumerate(figures, 1):
+        unit, change_unit = _UNITS[kind]
+
+        def number(col: str | None) -> str:
+            return f"CAST({col} AS DOUBLE PRECISION)" if col else "CAST(NULL AS DOUBLE PRECISION)"
+
+        selects.append(
+            f"SELECT month, month_start, {keys}, {position} AS position, '{label}' AS indicator, '{kind}' AS kind, "
+            f"'{unit}' AS value_unit, '{change_unit}' AS change_unit,\n  {number(num)} AS numerator, "
+            f"{number(den)} AS denominator, {number(num and num + '_prev_month')} AS numerator_prev_month, "
+            f"{number(den and den + '_prev_month')} AS denominator_prev_month\nFROM h")
+    return (
+        f"WITH m AS (\n  SELECT month, {keys},\n    {sums}\n  FROM ({rows}) AS r\n  GROUP BY month, {keys}\n),\n"
+        "months AS (SELECT DISTINCT month FROM m),\n"
+        f"grp AS (SELECT DISTINCT {keys} FROM m),\n"
+        f"h AS (\n  SELECT g.month, CAST(g.month || '-01' AS DATE) AS month_start, "
+        f"{', '.join('g.' + k for k in _GROUP)},\n    {grid}\n"
+        f"  FROM (SELECT months.month, {', '.join('grp.' + k for k in _GROUP)} FROM months CROSS JOIN grp) AS g\n"
+        f"  LEFT JOIN m AS c ON c.month = g.month AND {same.format(a='c')}\n"
+        "  LEFT JOIN months AS pm\n"
+        "    ON CAST(pm.month || '-01' AS DATE) = CAST(g.month || '-01' AS DATE) - INTERVAL '1 month'\n"
+        f"  LEFT JOIN m AS p ON p.month = pm.month AND {same.format(a='p')}\n)\n"
+        + "\nUNION ALL\n".join(selects))
+
+
+REGION_FIGURES = _ds(Dataset(
+    "region_figures", "区域主要指标", "每月各区县、各行业的存续、新设、注销、净增企业数及上月同一指标（与月度报告同一口径）",
+    _FIGURE_COLUMNS,
+    sql=figures_sql(f"SELECT month, {', '.join(_GROUP)}, stock, new_registrations, deregistrations, net_growth\n"
+                    f"    FROM {S}.mart_region_indicators_monthly",
+                    {m: f"SUM({m})" for m in ("stock", "new_registrations", "deregistrations", "net_growth")},
+                    [("存续企业", "count", "stock", None), ("新设企业", "count", "new_registrations", None),
+                     ("注销企业", "count", "deregistrations", None), ("净增企业", "signed", "net_growth", None)]),
+    main_dttm_col="month_start",
+))
+ACTIVITY_FIGURES = _ds(Dataset(
+    "activity_figures", "活跃度主要指标", "每月各区县、各行业的活跃指数均值、活跃企业占比（活跃+正常）、休眠企业占比、参与评价企业数及上月同一指标（与月度报告同一口径）",
+    _FIGURE_COLUMNS,
+    sql=figures_sql("SELECT f.month, f.district_code, p.district_name, f.industry_code, p.industry_name, f.band,\n"
+                    f"      f.activity_index\n    FROM {S}.mart_enterprise_activity_monthly AS f\n    {PROFILE_JOIN}",
+                    {"enterprises": "COUNT(*)",
+                     "operating": "SUM(CASE WHEN band IN ('active', 'normal') THEN 1 ELSE 0 END)",
+                     "dormant": "SUM(CASE WHEN band = 'dormant' THEN 1 ELSE 0 END)",
+                     "index_sum": "SUM(CAST(activity_index AS DOUBLE PRECISION))"},
+                    [("企业活跃度指数均值", "index", "index_sum", "enterprises"),
+                     ("活跃企业占比（活跃+正常）", "rate", "operating", "enterprises"),
+                     ("休眠企业占比", "rate", "dormant", "enterprises"),
+                     ("参与评价企业", "count", "enterprises", None)]),
+    main_dttm_col="month_start",
 ))
 
 LOST = _ds(Dataset(
@@ -583,12 +659,46 @@ _COMMON = {"color_scheme": "supersetColors", "extra_form_data": {}, "adhoc_filte
 
 
 def big_number(key, title, ds, m, x_axis="month_start", fmt=",d", description=None, filters=()):
-    """The latest month's value with its trend line and the change against the month before (环比)."""
+    """The latest month's value with its trend line. No change figure: Superset's big number can only say a relative
+    change (+49.3% for a share, +0.0% after a month of 0); the changes are in the 本月主要指标 table beside it."""
     return _chart(key, title, ds, "big_number", description, **_COMMON | {
         "x_axis": x_axis, "time_grain_sqla": "P1M", "metric": m, "adhoc_filters": list(filters),
-        "show_trend_line": True, "start_y_axis_at_zero": True, "compare_lag": 1, "compare_suffix": "较上月",
-        "header_font_size": 0.3, "subheader_font_size": 0.125, "y_axis_format": fmt, "time_format": "%Y-%m",
-        "rolling_type": "None", "show_timestamp": True})
+        "show_trend_line": True, "start_y_axis_at_zero": True, "header_font_size": 0.3,
+        "subheader_font_size": 0.125, "y_axis_format": fmt, "time_format": "%Y-%m", "rolling_type": "None",
+        "show_timestamp": True})
+
+
+# --- the month's headline figures and their changes ----------------------------------------------------------
+# One row per figure the report also states, in the report's words and measures (report.figures.KINDS): counts in
+# 户 with the difference and its rate (the difference alone when last month was 0), shares in % with the change in
+# 个百分点, indices with the change in points. Computed from the same mart columns as the report, for whatever
+# district and industry the filters select (tests/e2e: test_headline_figures_equal_the_reports).
+_FIGURE_VALUE = ("CASE MAX(kind) WHEN 'rate' THEN 100.0 * SUM({n}) / NULLIF(SUM({d}), 0) "
+                 "WHEN 'index' THEN SUM({n}) / NULLIF(SUM({d}), 0) ELSE SUM({n}) END")
+FIGURE_NOW = _FIGURE_VALUE.format(n="numerator", d="denominator")
+FIGURE_BEFORE = _FIGURE_VALUE.format(n="numerator_prev_month", d="denominator_prev_month")
+FIGURE_COLUMNS = {"本月": ",.1~f", "上月": ",.1~f", "较上月": "+,.1~f"}
+# The relative change of a count, as text (report.figures.fmt_change: '+3.2%', '-1.0%', '持平'); '上月为 0' when
+# there is no base, '—' for figures whose change is not relative (net growth, shares, indices).
+_GROWTH = "CAST((({now}) - ({before})) * 100.0 / ({before}) AS NUMERIC(18, 1))"
+FIGURE_GROWTH = (
+    "CASE WHEN MAX(kind) <> 'count' OR ({before}) IS NULL THEN '—' WHEN ({before}) = 0 THEN '上月为 0' "
+    f"WHEN {_GROWTH} = 0 THEN '持平' "
+    f"ELSE CASE WHEN ({{now}}) > ({{before}}) THEN '+' ELSE '' END || CAST({_GROWTH} AS VARCHAR) || '%' END"
+).format(now=FIGURE_NOW, before=FIGURE_BEFORE)
+
+
+def figures_table(key: str, title: str, ds: Dataset, description: str | None = None) -> Chart:
+    """The 本月主要指标 table over a figures dataset (figures_sql): one row per figure of the selected month."""
+    metrics = [metric(FIGURE_NOW, "本月"), metric("MAX(value_unit)", "单位"), metric(FIGURE_BEFORE, "上月"),
+               metric(f"({FIGURE_NOW}) - ({FIGURE_BEFORE})", "较上月"), metric("MAX(change_unit)", "变化单位"),
+               metric(FIGURE_GROWTH, "增幅")]
+    return _chart(key, title, ds, "table", description, **_COMMON | {
+        "query_mode": "aggregate", "groupby": ["month", "indicator"], "metrics": metrics, "all_columns": [],
+        "percent_metrics": [], "order_desc": False, "timeseries_limit_metric": metric("MIN(position)", "序号"),
+        "row_limit": 100, "server_page_length": 10, "server_pagination": False, "page_length": 0,
+        "include_search": False, "show_cell_bars": False, "allow_render_html": False, "color_pn": True,
+        "table_timestamp_format": "%Y-%m", "column_config": {c: {"d3NumberFormat": f} for c, f in FIGURE_COLUMNS.items()}})
 
 
 def big_total(key, title, ds, m, subheader="", fmt=",d", description=None, filters=()):
@@ -689,6 +799,8 @@ M_DEV = metric("AVG(development_index)", "区域发展指数")
 M_SURVIVAL = metric("SUM(survivors) * 1.0 / NULLIF(SUM(cohort_size), 0)", "存活率")
 M_ACTIVITY = metric("AVG(activity_index)", "平均活跃指数")
 M_DORMANT_SHARE = metric("AVG(CASE WHEN band = 'dormant' THEN 1.0 ELSE 0.0 END)", "休眠企业占比")
+M_OPERATING_SHARE = metric("AVG(CASE WHEN band IN ('active', 'normal') THEN 1.0 ELSE 0.0 END)",
+                           "活跃企业占比（活跃+正常）")
 M_ENTERPRISES = metric("COUNT(DISTINCT enterprise_id)", "企业数")
 M_LOST = metric("COUNT(DISTINCT enterprise_id)", "失联企业数")
 M_WARNINGS = metric("COUNT(*)", "预警数")
@@ -697,10 +809,12 @@ M_MEDIATIONS = metric("COUNT(*)", "调解案件数")
 M_DISCIPLINE = metric("COUNT(*)", "惩戒记录数")
 
 # 1. 区域经济发展
-big_number("region_stock", "企业存量", REGION, M_STOCK, description="当前月末存续企业数（随区县、行业筛选）")
+big_number("region_stock", "存续企业", REGION, M_STOCK, description="各月月末存续企业数（随区县、行业筛选）")
 big_number("region_new", "新设企业", REGION, M_NEW)
 big_number("region_dereg", "注销企业", REGION, M_DEREG)
-big_number("region_net", "净增长", REGION, M_NET)
+big_number("region_net", "净增企业", REGION, M_NET)
+figures_table("region_figures", "本月主要指标及较上月变化", REGION_FIGURES,
+              description="所选月份的指标与上月比较，与月度报告同一口径：企业数以户计（含增幅），净增企业以户数之差计")
 bar("region_stock_by_district", "各区县企业存量", REGION, "district_name", [M_STOCK], x_title="区县",
     description="所选月份各区县存续企业数；点击柱形可按区县交叉筛选")
 bar("region_stock_by_industry", "各行业企业存量", REGION, "industry_name", [M_STOCK], rotate=45,
@@ -739,9 +853,12 @@ table("region_enterprises", "企业名单（点击企业名称查看企业全景
       description="按区县、行业（筛选器或点击上方柱形）缩小范围，再点击企业名称进入企业全景")
 
 # 2. 企业活跃度
-big_number("activity_mean", "平均活跃指数", ACTIVITY, M_ACTIVITY, fmt=".1f")
+big_number("activity_mean", "企业活跃度指数均值", ACTIVITY, M_ACTIVITY, fmt=".1f")
+big_number("activity_operating_share", "活跃企业占比（活跃+正常）", ACTIVITY, M_OPERATING_SHARE, fmt=".1%")
 big_number("activity_dormant_share", "休眠企业占比", ACTIVITY, M_DORMANT_SHARE, fmt=".1%")
 big_number("activity_scored", "参与评价企业数", ACTIVITY, M_ENTERPRISES)
+figures_table("activity_figures", "本月主要指标及较上月变化", ACTIVITY_FIGURES,
+              description="所选月份的指标与上月比较，与月度报告同一口径：占比的变化以个百分点计，指数的变化以点计")
 histogram("activity_distribution", "活跃指数分布", ACTIVITY, "activity_index", x_title="活跃指数")
 pie("activity_bands", "活跃度分档构成", ACTIVITY, "band_zh", M_ENTERPRISES)
 bar("activity_bands_by_district", "各区县活跃度分档", ACTIVITY, "district_name", [M_ENTERPRISES],
@@ -881,13 +998,59 @@ table("cage_officers", "执法人员廉政档案", OFFICERS,
       description="人员编码由执法证号的密钥假名派生，仅持有密钥的纪检部门可对应到具体人员")
 
 
+def _query_columns(chart: Chart) -> tuple[list[Any], list[Any], list[Any]]:
+    """(columns, metrics, orderby) of the query the chart's type builds from its params."""
+    p = chart.params
+    metrics = list(p.get("metrics") or ([p["metric"]] if p.get("metric") else []))
+    if chart.viz_type == "table" and p.get("query_mode") == "raw":
+        return list(p["all_columns"]), [], [json.loads(o) for o in p.get("order_by_cols", [])]
+    if chart.viz_type == "histogram_v2":
+        return [p["column"]], [], []
+    if chart.viz_type in ("echarts_timeseries_bar", "echarts_timeseries_line"):
+        return [p["x_axis"], *p["groupby"]], metrics, []
+    if chart.viz_type == "big_number":  # the trend line: one value per month, oldest first
+        return [p["x_axis"]], metrics, [[p["x_axis"], True]]
+    if chart.viz_type in ("big_number_total", "pie", "table"):
+        sort = p.get("timeseries_limit_metric")
+        return list(p.get("groupby", [])), metrics, [[sort, not p.get("order_desc", True)]] if sort else []
+    raise ValueError(f"no saved query for chart type {chart.viz_type!r} ({chart.key}): add it to _query_columns")
+
+
+def month_pins(chart: Chart) -> list[dict[str, Any]]:
+    """The 月份 filters (with the latest month as default) of the dashboards the chart is on and not excluded from."""
+    pins = []
+    for dash in DASHBOARDS:
+        if chart.key in dash.chart_keys():
+            pins += [{"col": f.column, "op": "IN", "val": [LATEST_PLACEHOLDER.format(f.latest)]}
+                     for f in dash.filters if f.latest and chart.key not in f.excluded]
+    return pins
+
+
+def query_context(chart: Chart, params: dict[str, Any]) -> dict[str, Any]:
+    """The chart's saved query (Superset's `query_context`): what GET /api/v1/chart/{id}/data/, alerts and reports
+    run. The UI saves one with a chart; charts imported from YAML have none, so the bundle writes it from the params
+    the way each chart type builds its query. A chart under a dashboard's 月份 filter is pinned to that filter's
+    default, the latest month (filled in at import, manage.build_bundle); the datasource id is set after the import
+    (superset_side.fix_query_contexts)."""
+    columns, metrics, orderby = _query_columns(chart)
+    where = " AND ".join(f"({f['sqlExpression']})" for f in chart.params.get("adhoc_filters", [])
+                         if f.get("expressionType") == "SQL" and f.get("clause") == "WHERE")
+    query = {"columns": columns, "metrics": metrics, "orderby": orderby, "filters": month_pins(chart),
+             "extras": {"where": where, "having": ""}, "row_limit": chart.params.get("row_limit", 10000),
+             "order_desc": True, "annotation_layers": [], "series_limit": 0, "url_params": {},
+             "custom_params": {}, "custom_form_data": {}, "post_processing": []}
+    return {"datasource": {"id": 1, "type": "table"}, "force": False, "queries": [query], "form_data": params,
+            "result_format": "json", "result_type": "full"}
+
+
 def chart_yaml(chart: Chart) -> dict[str, Any]:
     params = {"viz_type": chart.viz_type, "datasource": "1__table"} | chart.params
     return {
         "slice_name": chart.title, "description": chart.description, "certified_by": None,
         "certification_details": None, "viz_type": chart.viz_type, "cache_timeout": None, "uuid": chart.uuid,
         "dataset_uuid": chart.dataset.uuid, "version": "1.0.0", "is_managed_externally": True,
-        "external_url": None, "params": params, "query_context": None,
+        "external_url": None, "params": params,
+        "query_context": json.dumps(query_context(chart, params), ensure_ascii=False, sort_keys=True),
     }
 
 
@@ -928,17 +1091,18 @@ class Dashboard:
         return [k for row in self.rows for k, _, _ in row if not k.startswith("md:")]
 
 
-# Charts that show every month (trends, latest-month KPIs with their trend line): the 月份 filter leaves them alone.
+# Charts that show every month (trends, the latest month's cards with their trend line): the 月份 filter leaves them
+# alone; the 本月主要指标 table follows it.
 REGION_TRENDS = ("region_stock", "region_new", "region_dereg", "region_net", "region_stock_trend",
                  "region_flow_trend", "region_index_trend", "region_survival", "region_enterprises")
-ACTIVITY_TRENDS = ("activity_mean", "activity_dormant_share", "activity_scored", "activity_trend",
-                   "activity_dormant_trend")
+ACTIVITY_TRENDS = ("activity_mean", "activity_operating_share", "activity_dormant_share", "activity_scored",
+                   "activity_trend", "activity_dormant_trend")
 
 DRILL_MD = (
     "**钻取路径**：点击“各区县企业存量”中的区县（如 南明区）→ 全看板按该区县交叉筛选；"
     "再点击“各行业企业存量”中的行业 → 按行业交叉筛选；"
     "最后在“企业名单”中点击企业名称 → 打开**企业全景**并定位到该企业。"
-    "顶部筛选器（区县、行业、月份）可随时调整；月份默认为最新月份，趋势图不受月份筛选影响。")
+    "顶部筛选器（区县、行业、月份）可随时调整；月份默认为最新月份，“本月主要指标”随所选月份，指标卡与趋势图显示全部月份。")
 
 DASHBOARDS: list[Dashboard] = [
     Dashboard(
@@ -946,6 +1110,7 @@ DASHBOARDS: list[Dashboard] = [
         rows=[
             [("md:" + DRILL_MD, 12, 12)],
             [("region_stock", 3, 30), ("region_new", 3, 30), ("region_dereg", 3, 30), ("region_net", 3, 30)],
+            [("region_figures", 12, 30)],
             [("region_stock_by_district", 6, 55), ("region_stock_by_industry", 6, 55)],
             [("region_flow_by_district", 6, 50), ("region_index_by_district", 6, 50)],
             [("region_stock_trend", 6, 50), ("region_flow_trend", 6, 50)],
@@ -959,14 +1124,16 @@ DASHBOARDS: list[Dashboard] = [
             Filter("NATIVE_FILTER-region-industry", "行业", REGION, "industry_name"),
             Filter("NATIVE_FILTER-region-month", "月份", REGION, "month", multi=False,
                    latest="mart_region_indicators_monthly.month",
-                   excluded=REGION_TRENDS, description="默认最新月份；趋势图与指标卡显示全部月份"),
+                   excluded=REGION_TRENDS, description="默认最新月份；指标卡与趋势图显示全部月份，其余图表随所选月份"),
         ],
         description="各区县、各行业企业存量、新设、注销、净增长、存活曲线、区域发展指数及同比环比",
     ),
     Dashboard(
         "enterprise_activity", "企业活跃度", "enterprise-activity",
         rows=[
-            [("activity_mean", 4, 30), ("activity_dormant_share", 4, 30), ("activity_scored", 4, 30)],
+            [("activity_mean", 3, 30), ("activity_operating_share", 3, 30), ("activity_dormant_share", 3, 30),
+             ("activity_scored", 3, 30)],
+            [("activity_figures", 12, 30)],
             [("activity_distribution", 6, 50), ("activity_bands", 6, 50)],
             [("activity_bands_by_district", 6, 50), ("activity_dormant_by_district", 6, 50)],
             [("activity_by_industry", 6, 60), ("activity_trend", 6, 60)],
@@ -977,7 +1144,7 @@ DASHBOARDS: list[Dashboard] = [
             Filter("NATIVE_FILTER-activity-industry", "行业", ACTIVITY, "industry_name"),
             Filter("NATIVE_FILTER-activity-month", "月份", ACTIVITY, "month", multi=False,
                    latest="mart_enterprise_activity_monthly.month",
-                   excluded=ACTIVITY_TRENDS, description="默认最新月份；趋势图与指标卡显示全部月份"),
+                   excluded=ACTIVITY_TRENDS, description="默认最新月份；指标卡与趋势图显示全部月份，其余图表随所选月份"),
         ],
         description="活跃指数的分布与趋势，按区县、行业；休眠企业占比",
     ),

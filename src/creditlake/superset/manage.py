@@ -178,6 +178,10 @@ THEME_DARK = None
 
 WTF_CSRF_ENABLED = True
 
+# The headline cards (Handlebars charts) style their figures inline: the GitHub sanitizing schema plus `style` on
+# div and span (no script, no event handler, no other attribute).
+HTML_SANITIZATION_SCHEMA_EXTENSIONS = {{"attributes": {{"div": ["style"], "span": ["style"]}}}}
+
 # DuckDB is not on Superset's blocklist (sqlite and shillelagh are), so the safety check can stay on.
 PREVENT_UNSAFE_DB_CONNECTIONS = True
 
@@ -387,9 +391,26 @@ def _resolve_filter_defaults(settings: Settings, dashboard: dict[str, Any]) -> N
             flt["defaultDataMask"] = json.loads(text.replace(found.group(0), value))
 
 
+def _resolve_query_context(settings: Settings, chart: dict[str, Any], cache: dict) -> None:
+    """Fill in the `${LATEST:table.column}` month a chart's saved query is pinned to; without that month (nothing
+    published yet) the chart keeps no saved query until the next import."""
+    text = chart.get("query_context")
+    if not text:
+        return
+    for table, column in set(_LATEST.findall(text)):
+        if (table, column) not in cache:
+            cache[(table, column)] = latest_value(settings, table, column)
+        if cache[(table, column)] is None:
+            chart["query_context"] = None
+            return
+        text = text.replace(f"${{LATEST:{table}.{column}}}", cache[(table, column)])
+    chart["query_context"] = text
+
+
 def build_bundle(settings: Settings, dest: Path, source: Path | None = None) -> Path:
     """Zip the YAML bundle in `source` into `dest`, typed as an assets bundle, with the placeholders filled in:
-    serving URI and schema, and each `${LATEST:table.column}` filter default (the latest month served now)."""
+    serving URI and schema, and each `${LATEST:table.column}` (the latest month served now) of the filters' defaults
+    and the charts' saved queries."""
     source = source or BUNDLE_DIR
     uri, schema = serving_uri(settings)
     mapping = {SERVING_URL_PLACEHOLDER: uri, SERVING_SCHEMA_PLACEHOLDER: schema}
@@ -397,12 +418,15 @@ def build_bundle(settings: Settings, dest: Path, source: Path | None = None) -> 
     if not any(p.relative_to(source).as_posix() == "metadata.yaml" for p in files):
         raise FileNotFoundError(f"{source / 'metadata.yaml'} is missing: not a Superset export bundle")
     root = source.name
+    latest: dict[tuple[str, str], str | None] = {}
     with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in files:
             name = path.relative_to(source).as_posix()
             data = _substitute(yaml.safe_load(path.read_text(encoding="utf-8")), mapping)
             if name.startswith("dashboards/"):
                 _resolve_filter_defaults(settings, data)
+            if name.startswith("charts/"):
+                _resolve_query_context(settings, data, latest)
             if name == "metadata.yaml":
                 # The committed bundle says `Dashboard` (importable by hand in the UI); the assets importer
                 # wants `assets`.
@@ -445,15 +469,15 @@ _DRILL_EXTRA = [
 ]
 
 
-def _bundle_objects(source: Path) -> tuple[dict[str, list[str]], list[str]]:
-    """The bundle's datasets (uuid -> column names) and dashboard uuids, read from its YAML."""
+def _bundle_objects(source: Path) -> tuple[dict[str, list[str]], list[str], list[str]]:
+    """The bundle's datasets (uuid -> column names), dashboard uuids and chart uuids, read from its YAML."""
     datasets = {}
     for path in sorted((source / "datasets").rglob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         datasets[data["uuid"]] = [c["column_name"] for c in data.get("columns", [])]
-    dashboards = [yaml.safe_load(p.read_text(encoding="utf-8"))["uuid"]
-                  for p in sorted((source / "dashboards").glob("*.yaml"))]
-    return datasets, dashboards
+    dashboards, charts = ([yaml.safe_load(p.read_text(encoding="utf-8"))["uuid"]
+                           for p in sorted((source / folder).glob("*.yaml"))] for folder in ("dashboards", "charts"))
+    return datasets, dashboards, charts
 
 
 def demo_password() -> str:
@@ -478,7 +502,7 @@ def access_spec(source: Path | None = None, demo_users: bool | None = None) -> d
     from creditlake.codes import GUIYANG_DIVISIONS
 
     source = source or BUNDLE_DIR
-    datasets, dashboards = _bundle_objects(source)
+    datasets, dashboards, charts = _bundle_objects(source)
     every = sorted(datasets)
     by_district = sorted(u for u, cols in datasets.items() if "district_code" in cols)
     roles: list[dict[str, Any]] = [
@@ -506,8 +530,8 @@ def access_spec(source: Path | None = None, demo_users: bool | None = None) -> d
             username = DEMO_OFFICER.format(code=code)
             users.append({"username": username, "first_name": name, "last_name": "工作人员", "role": role,
                           "email": f"{username}@creditlake.invalid", "password": password})
-    return {"datasets": every, "dashboards": dashboards, "viewer_extra": _VIEWER_EXTRA, "roles": roles,
-            "rls": rls, "users": users}
+    return {"datasets": every, "dashboards": dashboards, "charts": charts, "viewer_extra": _VIEWER_EXTRA,
+            "roles": roles, "rls": rls, "users": users}
 
 
 def import_dashboards(settings: Settings, source: Path | None = None, access: bool = True) -> None:

@@ -72,6 +72,26 @@ def fix_filter_scopes(dashboard_uuids: list[str]) -> None:
     db.session.commit()
 
 
+def fix_query_contexts(chart_uuids: list[str]) -> int:
+    """Point each imported chart's saved query at its dataset's id (the bundle cannot know it; the 6.1 importer
+    leaves `query_context` as it is), so GET /api/v1/chart/{id}/data/ answers. Returns how many were fixed."""
+    from superset import db
+    from superset.models.slice import Slice
+
+    fixed = 0
+    for chart in db.session.query(Slice).filter(Slice.uuid.in_(chart_uuids)):
+        if not chart.query_context:
+            continue
+        context = json.loads(chart.query_context)
+        context["datasource"] = {"id": chart.datasource_id, "type": chart.datasource_type}
+        context["form_data"] = {**context.get("form_data", {}), "slice_id": chart.id,
+                                "datasource": f"{chart.datasource_id}__{chart.datasource_type}"}
+        chart.query_context = json.dumps(context, ensure_ascii=False)
+        fixed += 1
+    db.session.commit()
+    return fixed
+
+
 def _pvms(sm, pairs, missing: list[str]):
     found = []
     for perm, view in sorted(pairs):
@@ -172,6 +192,7 @@ def main() -> None:
         count = import_bundle(bundle_path, admin)
         print(f"imported {count} files from {bundle_path}")
         fix_filter_scopes(spec["dashboards"])
+        print(f"saved queries of {fix_query_contexts(spec['charts'])} charts pointed at their datasets")
         if spec.get("roles"):
             for line in setup_access(spec):
                 print(line)

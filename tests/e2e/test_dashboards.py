@@ -588,3 +588,32 @@ def test_enterprise_profile_filters_cascade(api):
     chart_ids = {c["id"] for c in api.get_ok("/api/v1/dashboard/enterprise-profile/charts")["result"]}
     for flt in filters:
         assert set(flt["chartsInScope"]) == chart_ids, flt["name"]
+
+
+def test_a_list_exports_as_a_csv_excel_reads(pages, superset, served):
+    """Download → 导出为CSV on the 失联企业 list, as the analyst does it: a byte-order mark (Excel on Chinese Windows
+    reads UTF-8), names without their HTML links, Chinese headers, and a file named after the list and its month."""
+    from pathlib import Path
+
+    page = pages(ANALYST, manage.demo_password())
+    page.goto(f"{superset}/superset/dashboard/lost-contact/")
+    wait_for_charts_drawn(page, len(bundle.DASHBOARDS[[d.slug for d in bundle.DASHBOARDS].index("lost-contact")]
+                                    .chart_keys()))
+    title = bundle.CHARTS["lost_list"].title
+    holder = page.locator('[data-test="chart-grid-component"]').filter(has_text=title)
+    holder.hover()
+    holder.locator('[data-test="slice-header"] .ant-dropdown-trigger').first.click()  # the ⋮ menu
+    page.get_by_text("下载", exact=True).hover()
+    with page.expect_download() as download:
+        page.get_by_text("导出为CSV", exact=True).click()
+    (month,) = _served_sql(served, "SELECT max(as_of_month) FROM mart_lost_contact")[0]
+    assert download.value.suggested_filename == f"{title}_{month}.csv"
+    data = Path(download.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    header, first = text.splitlines()[:2]
+    assert header.startswith("企业名称") and "统一社会信用代码" in header
+    assert "<" not in text and "href" not in text
+    names = {row[0] for row in _served_sql(served, f"SELECT enterprise_name FROM mart_lost_contact "
+                                                   f"WHERE as_of_month = '{month}'")}
+    assert first.split(",")[0] in names

@@ -707,6 +707,10 @@ def big_total(key, title, ds, m, subheader="", fmt=",d", description=None, filte
         "subheader_font_size": 0.125, "y_axis_format": fmt, "time_format": "smart_date"})
 
 
+# Months on the x axis: a time axis. (Forced categorical, Superset 6.1 labels the months "0NaN-NaN".)
+MONTH_AXIS = {"time_grain_sqla": "P1M", "x_axis_time_format": "%Y-%m", "xAxisForceCategorical": False}
+
+
 def bar(key, title, ds, x, metrics, *, groupby=(), stack=False, sort=True, x_title="", y_title="", fmt=COUNT_AXIS,
         time_x=False, rotate=0, description=None, filters=(), legend=None, show_value=None):
     """Vertical bars. (Never horizontal: in Superset 6.1 clicking a horizontal bar cross-filters on its value, not on
@@ -715,6 +719,7 @@ def bar(key, title, ds, x, metrics, *, groupby=(), stack=False, sort=True, x_tit
         "x_axis": x, "xAxisForceCategorical": True, "metrics": list(metrics), "groupby": list(groupby),
         "adhoc_filters": list(filters), "order_desc": True, "row_limit": 10000, "truncate_metric": True,
         "show_empty_columns": True, "orientation": "vertical", "xAxisLabelRotation": rotate,
+        "xAxisLabelInterval": "0",  # every category labelled (ECharts' "auto" drops every other district)
         "show_legend": bool(groupby) or len(metrics) > 1 if legend is None else legend,
         "legendType": "scroll", "legendOrientation": "top",
         "show_value": (not groupby and len(metrics) == 1) if show_value is None else show_value,
@@ -725,7 +730,7 @@ def bar(key, title, ds, x, metrics, *, groupby=(), stack=False, sort=True, x_tit
     if stack:
         params["stack"] = "Stack"
     if time_x:
-        params |= {"time_grain_sqla": "P1M", "x_axis_time_format": "%Y-%m", "xAxisForceCategorical": False}
+        params |= MONTH_AXIS
     elif sort and not groupby:
         params |= {"x_axis_sort": metrics[0]["label"], "x_axis_sort_asc": False}
     else:
@@ -745,9 +750,9 @@ def line(key, title, ds, x, metrics, *, groupby=(), x_title="", y_title="", fmt=
         "truncateXAxis": True, "y_axis_bounds": [None, None], "zoomable": False,
     }
     if time_x:
-        params |= {"time_grain_sqla": "P1M", "x_axis_time_format": "%Y-%m", "xAxisForceCategorical": False}
+        params |= MONTH_AXIS
     else:
-        params |= {"xAxisForceCategorical": True, "x_axis_sort": x, "x_axis_sort_asc": True}
+        params |= {"xAxisForceCategorical": True, "x_axis_sort": x, "x_axis_sort_asc": True, "xAxisLabelInterval": "0"}
     return _chart(key, title, ds, "echarts_timeseries_line", description, **params)
 
 

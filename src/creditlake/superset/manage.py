@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 SUPERSET_ENV = REPO_ROOT / ".venv-superset"
 BUNDLE_DIR = REPO_ROOT / "dashboards" / "creditlake"
+ZH_OVERRIDES = REPO_ROOT / "dashboards" / "zh_overrides.json"  # corrections to Superset's zh language pack
 ADMIN_USER = "admin"
 
 # Placeholders in the YAML bundle, replaced at import time (the bundle is committed, connection strings are not).
@@ -178,9 +179,16 @@ THEME_DARK = None
 
 WTF_CSRF_ENABLED = True
 
-# The headline cards (Handlebars charts) style their figures inline: the GitHub sanitizing schema plus `style` on
-# div and span (no script, no event handler, no other attribute).
-HTML_SANITIZATION_SCHEMA_EXTENSIONS = {{"attributes": {{"div": ["style"], "span": ["style"]}}}}
+# Exports without HTML, CSV with a byte-order mark and a Chinese file name, and the zh language pack with the
+# project's corrections (dashboards/zh_overrides.json): creditlake/superset/superset_hooks.py. The BOM is written
+# there (Werkzeug 3 ignores a response charset such as utf-8-sig), so the encoding here stays plain UTF-8; every
+# CSV goes through that path (never the streaming one, which the chart row limits keep far away anyway).
+import sys
+sys.path.insert(0, {hooks_dir!r})
+from superset_hooks import mutate_app as FLASK_APP_MUTATOR  # noqa: E402
+CREDITLAKE_ZH_OVERRIDES = {zh_overrides!r}
+CSV_EXPORT = {{"encoding": "utf-8"}}
+CSV_STREAMING_ROW_THRESHOLD = 1_000_000_000
 
 # DuckDB is not on Superset's blocklist (sqlite and shillelagh are), so the safety check can stay on.
 PREVENT_UNSAFE_DB_CONNECTIONS = True
@@ -233,6 +241,8 @@ def write_config(settings: Settings) -> Path:
         secret_file=str(_secret_key(settings)),
         metadata_uri=f"sqlite:///{home / 'superset.db'}?check_same_thread=false",
         port=settings.superset_port,
+        hooks_dir=str(Path(__file__).parent),
+        zh_overrides=str(ZH_OVERRIDES),
     )
     path = config_path(settings)
     tmp = path.with_suffix(".py.tmp")

@@ -168,6 +168,13 @@ def _month_defaults(served) -> dict[str, str | None]:
     return found
 
 
+def test_every_month_filter_defaults_to_the_latest_month():
+    """No dashboard opens on all months at once: each 月份 filter is single and defaults to the latest month."""
+    months = [(d.slug, f) for d in bundle.DASHBOARDS for f in d.filters if f.column in ("month", "as_of_month")]
+    assert len(months) >= 5
+    assert all(f.latest and not f.multi for _, f in months), [slug for slug, f in months if not f.latest]
+
+
 def test_month_filters_move_on_with_each_publication(superset, served):
     """Each 月份 filter defaults to the latest month served; when a publication adds a month, the pipeline's
     dashboards stage (the DAG's `dashboards` task) moves the default on, with Superset running."""

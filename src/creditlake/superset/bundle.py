@@ -894,10 +894,10 @@ table("lost_list", "失联企业点对点核查名单", LOST,
       description="逐户核查：失联依据、优先级与跟进状态；点击企业名称查看企业全景")
 
 # 4. 风险预警
-big_total("warnings_total", "预警总数", WARNINGS, M_WARNINGS, subheader="条")
-big_total("warnings_high", "高等级预警", WARNINGS, M_WARNINGS, subheader="条（等级：高）",
+big_total("warnings_total", "预警总数", WARNINGS, M_WARNINGS, subheader="条（所选月份）")
+big_total("warnings_high", "高等级预警", WARNINGS, M_WARNINGS, subheader="条（等级：高，所选月份）",
           filters=[where("severity = '高'")])
-big_total("warnings_enterprises", "涉及企业", WARNINGS, M_ENTERPRISES, subheader="家")
+big_total("warnings_enterprises", "涉及企业", WARNINGS, M_ENTERPRISES, subheader="家（所选月份）")
 pie("warnings_by_type", "预警类型分布", WARNINGS, "warning_type_zh", M_WARNINGS)
 bar("warnings_by_district", "各区县预警数", WARNINGS, "district_name", [M_WARNINGS], groupby=["warning_type_zh"],
     stack=True, x_title="区县")
@@ -982,9 +982,9 @@ M_UNDONE = metric("SUM(overdue_undone)", "逾期未办件数")
 M_COMPLIANCE = metric("1.0 - SUM(overdue) * 1.0 / NULLIF(SUM(actions), 0)", "按期办结率")
 M_MEDIAN = metric("AVG(median_days)", "办理用时中位数（平均）")
 M_OFFICERS = metric("COUNT(*)", "人员数")
-big_total("cage_actions", "办件总数", TIMELINESS, M_ACTIONS, subheader="件")
-big_total("cage_overdue", "逾期件数", TIMELINESS, M_OVERDUE, subheader="件（超过法定时限及延长期限，含逾期未办）")
-big_total("cage_compliance", "按期办结率", TIMELINESS, M_COMPLIANCE, fmt=".1%", subheader="延期内办结计为按期")
+big_total("cage_actions", "办件总数", TIMELINESS, M_ACTIONS, subheader="件（所选月份）")
+big_total("cage_overdue", "逾期件数", TIMELINESS, M_OVERDUE, subheader="件（所选月份；超过法定时限及延长期限，含逾期未办）")
+big_total("cage_compliance", "按期办结率", TIMELINESS, M_COMPLIANCE, fmt=".1%", subheader="所选月份；延期内办结计为按期")
 big_total("cage_flagged_officers", "重点关注人员", OFFICERS, M_OFFICERS, subheader="名（核准疑似空壳企业集中注册）",
           filters=[where("integrity_level = '重点关注'")])
 bar("cage_compliance_by_unit", "各单位按期办结率", TIMELINESS, "acting_unit", [M_COMPLIANCE], fmt=".0%", rotate=30,
@@ -1184,7 +1184,10 @@ DASHBOARDS: list[Dashboard] = [
             Filter("NATIVE_FILTER-risk-district", "区县", WARNINGS, "district_name"),
             Filter("NATIVE_FILTER-risk-industry", "行业", WARNINGS, "industry_name"),
             Filter("NATIVE_FILTER-risk-type", "预警类型", WARNINGS, "warning_type_zh"),
-            Filter("NATIVE_FILTER-risk-month", "月份", WARNINGS, "month"),
+            Filter("NATIVE_FILTER-risk-month", "月份", WARNINGS, "month", multi=False, latest="mart_warnings.month",
+                   excluded=("warnings_trend", "complaints_trend", "discipline_status", "discipline_by_department",
+                             "discipline_list"),
+                   description="默认最新月份；月度趋势与联合惩戒案件（跨月执行）显示全部月份"),
         ],
         description="按类型、区县、月份的风险预警与证据；联合惩戒案件及执行状态；投诉举报与调解",
     ),
@@ -1202,8 +1205,10 @@ DASHBOARDS: list[Dashboard] = [
             Filter("NATIVE_FILTER-cage-district", "区县", TIMELINESS, "district_name"),
             Filter("NATIVE_FILTER-cage-action", "事项类型", TIMELINESS, "action_type_zh",
                    excluded=("cage_flagged_officers", "cage_officers")),
-            Filter("NATIVE_FILTER-cage-month", "月份", TIMELINESS, "month",
-                   excluded=("cage_compliance_trend", "cage_flagged_officers", "cage_officers")),
+            Filter("NATIVE_FILTER-cage-month", "月份", TIMELINESS, "month", multi=False,
+                   latest="mart_action_timeliness.month",
+                   excluded=("cage_compliance_trend", "cage_flagged_officers", "cage_officers"),
+                   description="默认最新月份；趋势与人员档案显示全部月份"),
         ],
         description="行政审批、处罚、经营异常名录和联合惩戒的法定时限执行情况（按单位、事项、月份），以及执法人员廉政档案",
     ),

@@ -25,7 +25,9 @@ from creditlake.report.figures import (
     counted_indicator,
     describe_change,
     development_indicator,
+    contributions,
     district_rows,
+    driver,
     fmt_change,
     fmt_delta,
     fmt_int,
@@ -597,6 +599,41 @@ def test_all_districts_are_listed(bare_home):
     text = pdf_text(path)
     assert all(text.count(name) >= 3 for name in GUIYANG_DIVISIONS.values())  # district table, chart, power table
     assert states(text, f"存续企业 {fmt_int(sum(r[5] for r in region))} 户")
+
+
+# --- what drove a change -----------------------------------------------------------------------
+
+
+def test_contributions_add_up_to_the_change_of_counts_shares_and_means():
+    counts_now, counts_before = {"南明区": (8.0, 0.0), "云岩区": (7.0, 0.0)}, {"南明区": (5.0, 0.0), "云岩区": (5.0, 0.0)}
+    assert contributions(counts_now, counts_before) == {"南明区": 3.0, "云岩区": 2.0}
+    # Dormant share 10% -> 20%: 云岩区's dormant firms tripled, 南明区's stayed; both have 100 firms.
+    now, before = {"南明区": (10.0, 100.0), "云岩区": (30.0, 100.0)}, {"南明区": (10.0, 100.0), "云岩区": (10.0, 100.0)}
+    pp = contributions(now, before, scale=100.0)
+    assert pp == pytest.approx({"南明区": 0.0, "云岩区": 10.0}) and sum(pp.values()) == pytest.approx(20.0 - 10.0)
+    # A group that grew without changing its own share still moves a share by its weight: 南明区 doubles at 10%.
+    grown = {"南明区": (20.0, 200.0), "云岩区": (10.0, 100.0)}
+    assert sum(contributions(grown, before, scale=100.0).values()) == pytest.approx(30 / 300 * 100 - 10.0)
+
+
+def test_a_figure_that_did_not_move_has_no_driver_and_one_that_did_names_its_movers():
+    same = ({"南明区": (10.0, 100.0)}, {"南明区": (10.0, 100.0)})
+    assert driver("休眠企业占比", "rate", "", same, same) is None
+    d = driver("休眠企业占比", "rate", "", ({"南明区": (10.0, 100.0), "云岩区": (30.0, 100.0)},
+                                            {"南明区": (10.0, 100.0), "云岩区": (10.0, 100.0)}),
+               ({"制造业": (40.0, 200.0)}, {"制造业": (20.0, 200.0)}))
+    assert d.sentence() == "休眠企业占比较上月上升 10.0 个百分点，主要来自 云岩区（+10.0 个百分点）；分行业看，制造业（+10.0 个百分点）。"
+
+
+def test_the_report_says_which_districts_and_industries_moved_each_figure(june_text):
+    # New registrations 10 -> 15: 南明区 5 -> 8 (all 制造业), 云岩区 5 -> 7 (all 批发和零售业).
+    assert states(june_text, "新设企业较上月增加 5 户，主要来自 南明区（+3 户）、云岩区（+2 户）；"
+                             "分行业看，制造业（+3 户）、批发和零售业（+2 户）。")
+    # Net growth 7 -> 10: 云岩区 3 -> 5, 南明区 4 -> 5.
+    assert states(june_text, "净增企业比上月多 3 户，主要来自 云岩区（+2 户）、南明区（+1 户）；"
+                             "分行业看，批发和零售业（+2 户）、制造业（+1 户）。")
+    assert "黄金层" not in june_text and "mart_" not in june_text and "docs/" not in june_text
+    assert states(june_text, "区域经济发展指数（0–100）由市场活力")
 
 
 # --- delivery ----------------------------------------------------------------------------------

@@ -176,6 +176,88 @@ def change_phrase(kind: str, cur: float, base: float, against: str, unit: str = 
     return f"比{against}{'多' if diff > 0 else '少'} {fmt_int(abs(diff))} {unit}".rstrip()
 
 
+# --- what drove a change ------------------------------------------------------------------------
+
+# A headline figure is numerator / denominator summed over groups (districts, industries); a count has no
+# denominator. Group g's contribution to the change is num_g(now) / D(now) - num_g(before) / D(before): the
+# contributions add up to the figure's change exactly, for counts, shares and means alike.
+Parts = dict[str, tuple[float, float]]  # group name -> (numerator, denominator) in one month
+
+
+@dataclass(frozen=True)
+class Driver:
+    """The groups that moved an indicator most against the month before, in its own measure."""
+
+    label: str
+    kind: str
+    unit: str
+    change: float  # in the indicator's change measure (户, 个百分点, points)
+    districts: tuple[tuple[str, float], ...]
+    industries: tuple[tuple[str, float], ...]
+
+    def sentence(self) -> str:
+        """'新设企业比上月多 3 户，主要来自 云岩区（+2 户）、南明区（+1 户）；分行业看，批发和零售业（+2 户）。'"""
+        def amount(x: float) -> str:
+            if self.kind == "rate":
+                return f"{'+' if x > 0 else '-'}{_round(abs(x), 1)} 个百分点"
+            if self.kind == "index":
+                return f"{'+' if x > 0 else '-'}{_round(abs(x), 1)} 点"
+            return f"{'+' if x > 0 else '-'}{fmt_int(abs(x))} {self.unit}".rstrip()
+
+        verb = {"count": ("较上月增加", "较上月减少"), "signed": ("比上月多", "比上月少")}.get(
+            self.kind, ("较上月上升", "较上月下降"))
+        head = f"{self.label}{verb[0] if self.change > 0 else verb[1]} {amount(self.change).lstrip('+-')}"
+        parts = [head]
+        if self.districts:
+            parts.append("主要来自 " + "、".join(f"{n}（{amount(x)}）" for n, x in self.districts))
+        if self.industries:
+            parts.append("分行业看，" + "、".join(f"{n}（{amount(x)}）" for n, x in self.industries))
+        return "，".join(parts[:2]) + ("；" + parts[2] if len(parts) > 2 else "") + "。"
+
+
+def contributions(now: Parts, before: Parts, scale: float = 1.0) -> dict[str, float]:
+    """Each group's share of the change of sum(num) / sum(den) (sum(num) without denominators), times `scale`."""
+    def total(parts: Parts) -> float:
+        den = sum(d for _, d in parts.values())
+        return den if den else 1.0
+
+    d_now, d_before = total(now), total(before)
+    groups = set(now) | set(before)
+    return {g: scale * (now.get(g, (0.0, 0.0))[0] / d_now - before.get(g, (0.0, 0.0))[0] / d_before)
+            for g in groups}
+
+
+def top_movers(contrib: dict[str, float], change: float, n: int = 3, places: int = 0) -> tuple[tuple[str, float], ...]:
+    """The n groups that moved the figure most in the direction it moved, largest first (none shown as 0)."""
+    same = [(g, x) for g, x in contrib.items() if x * change > 0 and _round(abs(x), places) > 0]
+    return tuple(sorted(same, key=lambda gx: (-abs(gx[1]), gx[0]))[:n])
+
+
+def driver(label: str, kind: str, unit: str, by_district: tuple[Parts, Parts], by_industry: tuple[Parts, Parts],
+           ) -> Driver | None:
+    """What moved an indicator between two months, from its parts per district and per industry (now, before);
+    None when it did not move (as shown: a rate to 0.1 个百分点, an index to 0.1 point, a count to 1)."""
+    scale, places = (100.0, 1) if kind == "rate" else (1.0, 1 if kind == "index" else 0)
+    per_district = contributions(*by_district, scale=scale)
+    change = sum(per_district.values())
+    if _round(abs(change), places) == 0:
+        return None
+    return Driver(label, kind, unit, change, top_movers(per_district, change, places=places),
+                  top_movers(contributions(*by_industry, scale=scale), change, places=places))
+
+
+def parts_by(rows: Iterable[Row], month: str, group: str, numerator: str, denominator: str | None = None) -> Parts:
+    """Numerator and denominator summed per value of `group` over the rows of one month."""
+    out: dict[str, tuple[float, float]] = {}
+    for r in rows:
+        if str(r["month"]) != month:
+            continue
+        key = str(r[group])
+        num, den = out.get(key, (0.0, 0.0))
+        out[key] = (num + _num(r[numerator]), den + (_num(r[denominator]) if denominator else 0.0))
+    return out
+
+
 @dataclass(frozen=True)
 class Comparison:
     """The month's indicators with their month-on-month and year-on-year changes, in numbers and in words."""

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from creditlake.codes import GUIYANG_DIVISIONS, INDUSTRY_SECTIONS
 from creditlake.report.figures import (
     ComplaintSummary,
     Comparison,
     DisciplineSummary,
+    Driver,
     Indicator,
     LostContactSummary,
     MonthlyFigures,
@@ -33,6 +35,7 @@ from creditlake.report.figures import (
     development_indicator,
     discipline_summary,
     district_rows,
+    driver,
     fmt_change,
     fmt_delta,
     fmt_int,
@@ -44,6 +47,7 @@ from creditlake.report.figures import (
     lost_contact_summary,
     month_label,
     paired_bar_chart,
+    parts_by,
     registration_indicators,
     settled_share_indicator,
     shift_month,
@@ -56,7 +60,7 @@ MART = "mart_district_power_monthly"
 TEMPLATES = Path(__file__).parent / "templates"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 REPORT_TITLE = "贵阳市企业信用监管月度报告"
-SOURCE = "creditlake 服务库（黄金层数据集市）"
+SOURCE = "企业信用监管数据平台"
 
 # Monthly marts whose months make up "the lake's months" (a month of the lake with no complaint counts 0).
 MONTHLY_MARTS = ("mart_region_indicators_monthly", "mart_region_development_monthly", MART)
@@ -159,10 +163,12 @@ def fetch_store_data(settings: Settings, month: str) -> StoreData:
             f"SELECT month, district_code, district_name, development_index, activity_rate{extra} "
             f"FROM mart_region_development_monthly WHERE month IN ({in_months}) ORDER BY month, district_code"))
     if "mart_enterprise_activity_monthly" in tables:
+        # Per division and industry where the mart has them: what moved a share is said by district and industry.
+        groups = [c for c in ("district_code", "industry_code") if c in columns["mart_enterprise_activity_monthly"]]
+        keys = ", ".join(["month", *groups, "band"])
         data.activity = query(settings, (
-            "SELECT month, band, count(*) AS enterprises, sum(activity_index) AS index_sum "
-            f"FROM mart_enterprise_activity_monthly WHERE month IN ({in_months}) GROUP BY month, band "
-            "ORDER BY month, band"))
+            f"SELECT {keys}, count(*) AS enterprises, sum(activity_index) AS index_sum "
+            f"FROM mart_enterprise_activity_monthly WHERE month IN ({in_months}) GROUP BY {keys} ORDER BY {keys}"))
     if "mart_lost_contact" in tables:
         data.lost = query(settings, (
             "SELECT as_of_month, district_code, district_name, priority, reasons_text, follow_up_status "
@@ -228,6 +234,7 @@ class Report:
     power: MonthlyFigures | None = None
     charts: dict[str, Any] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    drivers: list[Driver] = field(default_factory=list)  # what moved each headline figure against last month
 
     @property
     def district_columns(self) -> dict[str, bool]:
@@ -269,6 +276,50 @@ class Report:
         if self.warnings is not None:
             out.append(f"本月新增风险预警 {fmt_int(self.warnings.total)} 条，其中高风险 {fmt_int(self.warnings.high)} 条。")
         return out
+
+
+# Headline figures whose change the report explains by district and industry: label -> (rows, numerator,
+# denominator). Rows: "region" (mart_region_indicators_monthly) or "activity" (its counts per band, as
+# activity_parts makes them).
+EXPLAINED = {
+    "存续企业": ("region", "stock", None), "新设企业": ("region", "new_registrations", None),
+    "注销企业": ("region", "deregistrations", None), "净增企业": ("region", "net_growth", None),
+    "企业活跃度指数均值": ("activity", "index_sum", "enterprises"),
+    "活跃企业占比（活跃+正常）": ("activity", "operating", "enterprises"),
+    "休眠企业占比": ("activity", "dormant", "enterprises"),
+}
+
+
+def activity_parts(activity: Sequence[Row]) -> list[Row]:
+    """Activity counts per band as rows with district and industry names and the numerators of the activity
+    figures (operating = 活跃 + 正常, dormant); [] when the mart's rows carry no district and industry."""
+    if not activity or "district_code" not in activity[0] or "industry_code" not in activity[0]:
+        return []
+    return [{"month": r["month"], "district_name": GUIYANG_DIVISIONS.get(str(r["district_code"]), r["district_code"]),
+             "industry_name": INDUSTRY_SECTIONS.get(str(r["industry_code"]), r["industry_code"]),
+             "enterprises": r["enterprises"], "index_sum": r["index_sum"],
+             "operating": r["enterprises"] if r["band"] in ("active", "normal") else 0,
+             "dormant": r["enterprises"] if r["band"] == "dormant" else 0} for r in activity]
+
+
+def change_drivers(month: str, comparison: Comparison, region: Sequence[Row] | None,
+                   activity: Sequence[Row] | None) -> list[Driver]:
+    """For each headline figure that moved against last month: the districts and industries that moved it most."""
+    rows = {"region": list(region or []), "activity": activity_parts(activity or [])}
+    before = shift_month(month, -1)
+    out = []
+    for ind in comparison.indicators:
+        if ind.label not in EXPLAINED or ind.previous is None or not ind.compare:
+            continue
+        source, num, den = EXPLAINED[ind.label]
+        if not rows[source]:
+            continue
+        per = {g: (parts_by(rows[source], month, g, num, den), parts_by(rows[source], before, g, num, den))
+               for g in ("district_name", "industry_name")}
+        found = driver(ind.label, ind.kind, ind.unit, per["district_name"], per["industry_name"])
+        if found is not None:
+            out.append(found)
+    return out
 
 
 CARD_LABELS = {  # indicator label -> the short name on the first page's cards
@@ -346,12 +397,13 @@ def build_report(data: StoreData) -> Report:
             sources.append(MART)
 
     comparison = Comparison(month, tuple(indicators))
+    drivers = change_drivers(month, comparison, data.region, data.activity)
     cards = [{"name": CARD_LABELS[i.label], "value": fmt_value(i.kind, i.current),
               "unit": i.unit, "change": "" if not i.compare else _card_change(comparison, i)}
              for i in indicators if i.label in CARD_LABELS]
 
     report = Report(month, comparison, cards, lost=lost, warnings=warnings, complaints=complaints,
-                    discipline=discipline, power=power, sources=sources)
+                    discipline=discipline, power=power, sources=sources, drivers=drivers)
     if data.region is not None or data.development is not None:
         this_month_warnings = data.warnings if data.warnings is not None else None
         report.districts = district_rows(month, data.region, data.development, data.lost, this_month_warnings)
@@ -394,7 +446,6 @@ def render_html(report: Report, generated_at: datetime | None = None) -> str:
         r=report,
         title=REPORT_TITLE,
         source=SOURCE,
-        tables="、".join(report.sources),
         generated=now.strftime("%Y-%m-%d %H:%M"),
     )
 

@@ -26,6 +26,7 @@ from creditlake.report.figures import (
     describe_change,
     development_indicator,
     contributions,
+    delivery_summary,
     district_rows,
     driver,
     fmt_change,
@@ -41,7 +42,15 @@ from creditlake.report.figures import (
     shift_month,
     warning_summary,
 )
-from creditlake.report.monthly import SHANGHAI, build_report, fetch_store_data, render_html, render_monthly_report
+from creditlake.catalogue import load_catalogue
+from creditlake.report.monthly import (
+    SHANGHAI,
+    build_report,
+    expected_deliveries,
+    fetch_store_data,
+    render_html,
+    render_monthly_report,
+)
 from creditlake.settings import get_settings, reset_settings
 
 # --- the tiny store -----------------------------------------------------------------------------
@@ -121,6 +130,14 @@ POWER = [
     ("2024-06", "520111", "花溪区", 500, 200, 0.0),
 ]
 
+# accounting (served ops.accounting): every delivery the contract expects in 2024-05; in 2024-06 the power bureau's
+# consumption never arrived and the 12315 complaints were refused whole. Each loaded delivery: 9 rows in, 1 quarantined.
+EXPECTED, NAMES = expected_deliveries(load_catalogue())
+MISSING, REFUSED = ("power", "consumption"), ("samr", "complaints_12315")
+ACCOUNTING = [("2024-05", s, d, "loaded", 10, 10, 9, 1) for s, d in EXPECTED] + [
+    ("2024-06", s, d, "rejected" if (s, d) == REFUSED else "loaded", 10, 10, 0 if (s, d) == REFUSED else 9,
+     10 if (s, d) == REFUSED else 1) for s, d in EXPECTED if (s, d) != MISSING]
+
 DDL = {
     "mart_region_indicators_monthly": (
         "month VARCHAR, district_code VARCHAR, district_name VARCHAR, industry_code VARCHAR, industry_name VARCHAR,"
@@ -144,12 +161,14 @@ DDL = {
     "mart_district_power_monthly": (
         "month VARCHAR, district_code VARCHAR, district_name VARCHAR, enterprises BIGINT,"
         " enterprises_with_power BIGINT, power_kwh DOUBLE"),
+    "accounting": ("period VARCHAR, source VARCHAR, dataset VARCHAR, status VARCHAR, declared BIGINT, landed BIGINT,"
+                   " loaded BIGINT, quarantined BIGINT"),
 }
 ROWS = {
     "mart_region_indicators_monthly": REGION, "mart_region_development_monthly": DEVELOPMENT,
     "mart_enterprise_activity_monthly": ACTIVITY, "mart_lost_contact": LOST, "mart_warnings": WARNINGS,
     "mart_enterprise_profile": PROFILE, "fct_complaints": COMPLAINTS, "fct_mediation_cases": MEDIATION,
-    "mart_discipline_cases": DISCIPLINE, "mart_district_power_monthly": POWER,
+    "mart_discipline_cases": DISCIPLINE, "mart_district_power_monthly": POWER, "accounting": ACCOUNTING,
 }
 
 
@@ -634,6 +653,34 @@ def test_the_report_says_which_districts_and_industries_moved_each_figure(june_t
                              "分行业看，批发和零售业（+2 户）、制造业（+1 户）。")
     assert "黄金层" not in june_text and "mart_" not in june_text and "docs/" not in june_text
     assert states(june_text, "区域经济发展指数（0–100）由市场活力")
+
+
+# --- what arrived this month ------------------------------------------------------------------
+
+
+def test_delivery_summary_names_what_did_not_arrive_and_what_was_refused():
+    expected = [("a", "x"), ("a", "y"), ("b", "z")]
+    names = {("a", "x"): ("甲局", "X表"), ("a", "y"): ("甲局", "Y表"), ("b", "z"): ("乙局", "Z表")}
+    rows = [{"source": "a", "dataset": "x", "status": "loaded", "loaded": 10, "quarantined": 1},
+            {"source": "b", "dataset": "z", "status": "rejected", "loaded": 0, "quarantined": 5}]
+    summary = delivery_summary(expected, rows, names)
+    assert (summary.expected, summary.received, summary.rejected, summary.complete) == (3, 1, 1, False)
+    assert summary.gaps == (("乙局", (), ("Z表",)), ("甲局", ("Y表",), ()))
+    assert summary.sentence() == ("本月应报送数据 3 项（每个部门的每个数据集每月一项），已收到 1 项，退回重报 1 项，"
+                                  "未收到 1 项；入库记录 10 条，因不符合数据标准暂存待核 6 条。")
+    assert summary.caveat().startswith("提示：本月有 2 项数据未收到或被退回（乙局、甲局）")
+    whole = delivery_summary(expected[:1], rows[:1], names)
+    assert whole.complete and whole.caveat() == ""
+
+
+def test_the_report_says_what_did_not_arrive(june_text):
+    n = len(EXPECTED)
+    assert states(june_text, f"本月应报送数据 {n} 项（每个部门的每个数据集每月一项），已收到 {n - 2} 项，退回重报 1 项，"
+                             f"未收到 1 项；入库记录 {fmt_int(9 * (n - 2))} 条，因不符合数据标准暂存待核 "
+                             f"{fmt_int(n - 2 + 10)} 条。")
+    departments = sorted({NAMES[MISSING][0], NAMES[REFUSED][0]})
+    assert states(june_text, f"提示：本月有 2 项数据未收到或被退回（{'、'.join(departments)}）")
+    assert states(june_text, NAMES[MISSING][1]) and states(june_text, NAMES[REFUSED][1])
 
 
 # --- delivery ----------------------------------------------------------------------------------

@@ -638,6 +638,61 @@ def warning_summary(month: str, rows: Sequence[Row], industry_names: dict[str, s
 
 
 @dataclass(frozen=True)
+class DeliverySummary:
+    """The month's deliveries against what the landing contract expects: one per catalogued dataset and month."""
+
+    expected: int
+    received: int  # loaded, whole or with some rows quarantined
+    rejected: int  # refused whole (checksum, encoding, columns ...): to be resent
+    loaded_rows: int
+    quarantined_rows: int
+    gaps: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]  # (department, not received, rejected)
+
+    @property
+    def complete(self) -> bool:
+        return self.received == self.expected
+
+    def sentence(self) -> str:
+        """'本月应报送数据 101 项，已收到 99 项，退回重报 1 项，未收到 1 项。'"""
+        missing = self.expected - self.received - self.rejected
+        text = f"本月应报送数据 {fmt_int(self.expected)} 项（每个部门的每个数据集每月一项），已收到 {fmt_int(self.received)} 项"
+        if self.rejected:
+            text += f"，退回重报 {fmt_int(self.rejected)} 项"
+        if missing:
+            text += f"，未收到 {fmt_int(missing)} 项"
+        text += (f"；入库记录 {fmt_int(self.loaded_rows)} 条，因不符合数据标准暂存待核 {fmt_int(self.quarantined_rows)} 条。")
+        return text
+
+    def caveat(self) -> str:
+        """The first page's warning when the month is incomplete ('' when it is complete)."""
+        if self.complete:
+            return ""
+        names = "、".join(name for name, _, _ in self.gaps[:5]) + ("等" if len(self.gaps) > 5 else "")
+        return (f"提示：本月有 {fmt_int(self.expected - self.received)} 项数据未收到或被退回（{names}），"
+                "相关指标可能偏低或缺项，补报后将更新。")
+
+
+def delivery_summary(expected: Sequence[tuple[str, str]], accounting: Sequence[Row],
+                     names: dict[tuple[str, str], tuple[str, str]]) -> DeliverySummary:
+    """`expected`: (source, dataset) codes the contract expects this month; `accounting`: the month's delivery rows
+    (source, dataset, status, loaded, quarantined); `names`: (source, dataset) -> (department, dataset) in Chinese."""
+    status = {(str(r["source"]), str(r["dataset"])): str(r["status"]) for r in accounting}
+    received = {k for k, v in status.items() if v != "rejected"}
+    rejected = {k for k, v in status.items() if v == "rejected"}
+    gaps: dict[str, tuple[list[str], list[str]]] = {}
+    for key in expected:
+        if key in received:
+            continue
+        department, dataset = names.get(key, key)
+        gaps.setdefault(department, ([], []))[1 if key in rejected else 0].append(dataset)
+    return DeliverySummary(
+        expected=len(expected), received=len(received & set(expected)), rejected=len(rejected & set(expected)),
+        loaded_rows=int(sum(_num(r["loaded"]) for r in accounting)),
+        quarantined_rows=int(sum(_num(r["quarantined"]) for r in accounting)),
+        gaps=tuple((d, tuple(m), tuple(r)) for d, (m, r) in sorted(gaps.items(), key=lambda kv: kv[0])))
+
+
+@dataclass(frozen=True)
 class ComplaintSummary:
     complaints: int
     categories: tuple[tuple[str, int], ...]

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from creditlake.catalogue import Catalogue, load_catalogue
 from creditlake.codes import GUIYANG_DIVISIONS, INDUSTRY_SECTIONS
 from creditlake.report.figures import (
     ComplaintSummary,
     Comparison,
+    DeliverySummary,
     DisciplineSummary,
     Driver,
     Indicator,
@@ -34,6 +36,7 @@ from creditlake.report.figures import (
     counted_indicator,
     development_indicator,
     discipline_summary,
+    delivery_summary,
     district_rows,
     driver,
     fmt_change,
@@ -54,7 +57,7 @@ from creditlake.report.figures import (
     warning_summary,
 )
 from creditlake.serve.store import query
-from creditlake.settings import Settings
+from creditlake.settings import Settings, get_settings
 
 MART = "mart_district_power_monthly"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -81,6 +84,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "fct_mediation_cases": ("closed_on", "outcome"),
     "mart_discipline_cases": ("case_id", "shared_on", "status"),
     MART: ("month", "district_code", "district_name", "enterprises", "enterprises_with_power", "power_kwh"),
+    "accounting": ("period", "source", "dataset", "status", "loaded", "quarantined"),
 }
 
 
@@ -125,6 +129,7 @@ class StoreData:
     discipline: list[Row] | None = None  # month shared: cases, measures
     discipline_open: Row = field(default_factory=dict)  # overdue, pending grants over all months
     power: list[Row] | None = None
+    accounting: list[Row] | None = None  # the month's deliveries: source, dataset, status, loaded, quarantined
 
 
 def fetch_store_data(settings: Settings, month: str) -> StoreData:
@@ -207,6 +212,10 @@ def fetch_store_data(settings: Settings, month: str) -> StoreData:
         data.discipline_open = query(settings, (
             "SELECT sum(CASE WHEN status = '违规授予（逾期）' THEN 1 ELSE 0 END) AS overdue, "
             "sum(CASE WHEN status = '期限内授予（待核查）' THEN 1 ELSE 0 END) AS pending FROM mart_discipline_cases"))[0]
+    if "accounting" in tables:
+        data.accounting = query(settings, (
+            "SELECT source, dataset, status, loaded, quarantined FROM accounting "
+            f"WHERE period = '{month}' ORDER BY source, dataset"))
     if MART in tables:
         data.power = query(settings, (
             "SELECT month, district_code, district_name, enterprises, enterprises_with_power, power_kwh "
@@ -235,6 +244,7 @@ class Report:
     charts: dict[str, Any] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     drivers: list[Driver] = field(default_factory=list)  # what moved each headline figure against last month
+    deliveries: DeliverySummary | None = None  # the month's deliveries against the landing contract
 
     @property
     def district_columns(self) -> dict[str, bool]:
@@ -275,6 +285,8 @@ class Report:
                        f"其中高优先级 {fmt_int(self.lost.by_priority['高'])} 户。")
         if self.warnings is not None:
             out.append(f"本月新增风险预警 {fmt_int(self.warnings.total)} 条，其中高风险 {fmt_int(self.warnings.high)} 条。")
+        if self.deliveries is not None and not self.deliveries.complete:
+            out.append(self.deliveries.caveat())
         return out
 
 
@@ -330,8 +342,17 @@ CARD_LABELS = {  # indicator label -> the short name on the first page's cards
 }
 
 
-def build_report(data: StoreData) -> Report:
-    """The report's figures, tables, sentences and chart geometry from the rows read out of the store."""
+def expected_deliveries(catalogue: Catalogue) -> tuple[list[tuple[str, str]], dict[tuple[str, str], tuple[str, str]]]:
+    """What the landing contract expects every month, one delivery per dataset the lake ingests (an empty month is
+    a delivery of no rows), and the Chinese names of department and dataset."""
+    lake = [(s, d) for s in catalogue.sources for d in s.datasets if d.residency == "lake"]
+    return ([(s.code, d.code) for s, d in lake], {(s.code, d.code): (s.name_zh, d.name_zh) for s, d in lake})
+
+
+def build_report(data: StoreData, catalogue: Catalogue | None = None) -> Report:
+    """The report's figures, tables, sentences and chart geometry from the rows read out of the store (and, for
+    what was delivered against what was due, the catalogue; default: the settings')."""
+    catalogue = catalogue or load_catalogue(get_settings().catalogue_dir)
     month = data.month
     lake = data.lake_months
     indicators: list[Indicator] = []
@@ -390,6 +411,11 @@ def build_report(data: StoreData) -> Report:
         discipline = discipline_summary(month, data.discipline, data.discipline_open)
         sources.append("mart_discipline_cases")
 
+    deliveries = None
+    if data.accounting is not None:
+        expected, names = expected_deliveries(catalogue)
+        deliveries = delivery_summary(expected, data.accounting, names)
+
     power = None
     if data.power:
         if any(str(r["month"]) == month for r in data.power):
@@ -403,7 +429,7 @@ def build_report(data: StoreData) -> Report:
              for i in indicators if i.label in CARD_LABELS]
 
     report = Report(month, comparison, cards, lost=lost, warnings=warnings, complaints=complaints,
-                    discipline=discipline, power=power, sources=sources, drivers=drivers)
+                    discipline=discipline, power=power, sources=sources, drivers=drivers, deliveries=deliveries)
     if data.region is not None or data.development is not None:
         this_month_warnings = data.warnings if data.warnings is not None else None
         report.districts = district_rows(month, data.region, data.development, data.lost, this_month_warnings)

@@ -42,7 +42,13 @@ SERVED_TABLES: tuple[str, ...] = (
     "silver.fct_utility_use",
     "silver.fct_tax_filings",
     "silver.fct_credit_listings",
+    "ops.accounting",
 )
+# Served columns where not all of a table's: the delivery accounting without file paths and timestamps, so that the
+# same deliveries always serve the same table (a rerun, a backfill, the cluster run). The report's 数据报送情况.
+SERVED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "ops.accounting": ("period", "source", "dataset", "status", "declared", "landed", "loaded", "quarantined"),
+}
 
 
 def servable(df):
@@ -69,6 +75,8 @@ def export_gold(spark, settings: Settings, tables: tuple[str, ...] = SERVED_TABL
         df = read_table(spark, layer, table, settings)
         if df is None:
             raise FileNotFoundError(f"{layer} table {table} does not exist: run the gold stage first")
+        if qualified in SERVED_COLUMNS:
+            df = df.select(*SERVED_COLUMNS[qualified])
         path = run_dir / table
         servable(df).write.mode("overwrite").option("compression", "zstd").parquet(str(path))
         out[table] = path

@@ -124,6 +124,11 @@ class Settings(BaseSettings):
         return self.home / "serving" / "creditlake.duckdb"
 
     @property
+    def published_marker(self) -> Path:
+        """Touched by each publication (DuckDB or PostgreSQL): Superset's chart cache is keyed on it."""
+        return self.home / "serving" / "published"
+
+    @property
     def serving(self) -> str:
         return self.serving_url or f"duckdb:///{self.serving_file}"
 

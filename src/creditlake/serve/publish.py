@@ -144,6 +144,8 @@ def publish(spark, settings: Settings, tables: tuple[str, ...] = SERVED_TABLES) 
     try:
         url = settings.serving
         counts = _publish_duckdb(url, exports) if backend(url) == "duckdb" else _publish_postgres(url, exports)
+        settings.published_marker.parent.mkdir(parents=True, exist_ok=True)
+        settings.published_marker.touch()  # a new version of the store: Superset's cached chart data is stale
     finally:
         shutil.rmtree(next(iter(exports.values())).parent, ignore_errors=True)
     log.info("published %s to %s", counts, backend(settings.serving))

@@ -193,10 +193,19 @@ CSV_STREAMING_ROW_THRESHOLD = 1_000_000_000
 # DuckDB is not on Superset's blocklist (sqlite and shillelagh are), so the safety check can stay on.
 PREVENT_UNSAFE_DB_CONNECTIONS = True
 
-# No result caching: the serving file is rebuilt and swapped in by the pipeline, and each chart query must read
-# the file as it is now. (Superset opens one connection per query, NullPool, so it picks up the new file.)
+# Chart results are cached until the serving store changes: the cache key carries the store's version (the DuckDB
+# file's inode and mtime, the time of the last publication), so a publication, which swaps the file in with
+# os.replace, is read on the next query (publication_cache.py). Superset opens one connection per query (NullPool)
+# and so reads the new file. Only chart data is cached; the metadata cache stays off.
 CACHE_CONFIG = {{"CACHE_TYPE": "NullCache"}}
-DATA_CACHE_CONFIG = {{"CACHE_TYPE": "NullCache"}}
+DATA_CACHE_CONFIG = {{
+    "CACHE_TYPE": "publication_cache.PublicationCache",
+    "CACHE_DIR": {data_cache_dir!r},
+    "CREDITLAKE_VERSION_FILES": {version_files!r},
+    "CACHE_DEFAULT_TIMEOUT": 7 * 24 * 3600,
+    "CACHE_THRESHOLD": 5000,
+    "CACHE_IGNORE_ERRORS": True,
+}}
 
 # Native filters, cross-filters, drill-to-detail and the ECharts plugins are on by default in Superset 6. Spelled
 # out here because the roles in docs/dashboards.md rely on them: no subqueries in ad-hoc SQL (an Analyst's custom
@@ -243,6 +252,8 @@ def write_config(settings: Settings) -> Path:
         port=settings.superset_port,
         hooks_dir=str(Path(__file__).parent),
         zh_overrides=str(ZH_OVERRIDES),
+        data_cache_dir=str(home / "cache" / "chart-data"),
+        version_files=[str(settings.serving_file), str(settings.published_marker)],
     )
     path = config_path(settings)
     tmp = path.with_suffix(".py.tmp")

@@ -92,6 +92,28 @@ def fix_query_contexts(chart_uuids: list[str]) -> int:
     return fixed
 
 
+def prune_removed(spec: dict) -> list[str]:
+    """Delete the dashboards, charts and datasets an earlier bundle made (managed externally) that this bundle no
+    longer has, so an upgrade leaves no orphan behind; a dataset still used by someone's own chart stays."""
+    from superset import db
+    from superset.connectors.sqla.models import SqlaTable
+    from superset.models.dashboard import Dashboard
+    from superset.models.slice import Slice
+
+    gone = []
+    for model, keep in ((Dashboard, spec["dashboards"]), (Slice, spec["charts"]), (SqlaTable, spec["datasets"])):
+        for obj in db.session.query(model).filter(model.is_managed_externally.is_(True), ~model.uuid.in_(keep)):
+            if model is SqlaTable and db.session.query(Slice).filter(Slice.datasource_id == obj.id,
+                                                                     Slice.datasource_type == "table").count():
+                continue
+            name = getattr(obj, "dashboard_title", None) or getattr(obj, "slice_name", None) or obj.table_name
+            gone.append(f"{model.__name__} {name}")
+            db.session.delete(obj)
+            db.session.flush()
+    db.session.commit()
+    return gone
+
+
 def _pvms(sm, pairs, missing: list[str]):
     found = []
     for perm, view in sorted(pairs):
@@ -193,6 +215,8 @@ def main() -> None:
         print(f"imported {count} files from {bundle_path}")
         fix_filter_scopes(spec["dashboards"])
         print(f"saved queries of {fix_query_contexts(spec['charts'])} charts pointed at their datasets")
+        for line in prune_removed(spec):
+            print(f"removed (no longer in the bundle): {line}")
         if spec.get("roles"):
             for line in setup_access(spec):
                 print(line)

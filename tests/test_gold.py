@@ -144,6 +144,8 @@ def test_profile_answers_in_chinese_within_5_seconds(pipeline_run, settings):
     assert time.monotonic() - started < 5
     for title in ("经营活跃度", "行政处罚与惩戒", "投诉举报", "水电气使用", "年度报告"):
         assert title in res.stdout
+    for code in ("True", "False", "kWh", "power", "water", "m3"):  # booleans and utility codes in Chinese
+        assert code not in res.stdout, code
     as_json = json.loads(_cli(settings, "profile", uscc, "--json").stdout)
     assert as_json["enterprise_id"] == uscc and "activity" in as_json["sections"]
     # The lookup went into the ledger, and the ledger still verifies.

@@ -568,12 +568,15 @@ def profile(
         return
     s = p.summary
     out.print(f"[bold]{s['enterprise_name']}[/]  {p.enterprise_id}")
-    out.print(f"登记状态：{s['status_zh']}　成立日期：{s['established_on']}　注册资本：{s['registered_capital_10k_cny']} 万元")
+    capital = s["registered_capital_10k_cny"]
+    capital = "未登记" if capital is None else f"{float(capital):,.2f} 万元"
+    out.print(f"登记状态：{s['status_zh']}　成立日期：{s['established_on']}　注册资本：{capital}")
     out.print(f"所属区县：{s['district_name']}　行业门类：{s['industry_code']} {s['industry_name']}　住所：{s['address']}")
     if s.get("legal_rep_age_band") or s.get("contact_phone_is_valid") is not None:
         phone = {True: "有效", False: "无效（格式或位数不符）", None: "未登记"}[s.get("contact_phone_is_valid")]
         out.print(f"法定代表人年龄段：{s.get('legal_rep_age_band') or '未知'}　登记联系电话：{phone}")
-    out.print(f"活跃度：{s['activity_index']}（{s['activity_band_zh']}，{s['activity_month']}）　"
+    index = "—" if s["activity_index"] is None else f"{float(s['activity_index']):.1f}"
+    out.print(f"活跃度：{index}（{s['activity_band_zh']}，{s['activity_month']}）　"
               f"失联：{'是（评分 ' + str(s['lost_contact_score']) + '）' if s['is_lost_contact'] else '否'}　"
               f"调解：{s['mediations']} 件，成功 {s['mediations_settled']} 件")
     if s.get("loan_status_zh") is not None:
@@ -585,8 +588,8 @@ def profile(
             out.print(f"[dim]{section['title']}：无记录[/]")
             continue
         table = Table(title=f"{section['title']}（{len(rows)}）", title_justify="left")
-        for name in rows[0]:
-            table.add_column(name, overflow="fold")
+        for i, name in enumerate(rows[0]):  # the first column (a month, a number) never wraps
+            table.add_column(name, overflow="fold", no_wrap=i == 0)
         for row in rows:
             table.add_row(*["" if v is None else str(v) for v in row.values()])
         out.print(table)

@@ -47,6 +47,21 @@ INDUSTRY_SECTIONS: dict[str, str] = {
     "T": "国际组织",
 }
 
+# Codes the utilities deliver, as a person reads them.
+UTILITY_NAMES: dict[str, str] = {"power": "电", "water": "水", "gas": "燃气"}
+UNIT_NAMES: dict[str, str] = {"kWh": "千瓦时", "m3": "立方米"}
+
+
+def case_sql(expr: str, names: dict[str, str]) -> str:
+    """SQL CASE turning a code into its Chinese name (an unknown code shown as it is), DuckDB and PostgreSQL."""
+    whens = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in names.items())
+    return f"CASE {expr} {whens} ELSE {expr} END"
+
+
+def yes_no_sql(expr: str) -> str:
+    """SQL: a boolean as 是/否 (NULL stays NULL)."""
+    return f"CASE WHEN {expr} THEN '是' WHEN NOT {expr} THEN '否' END"
+
 
 def org_code_check(body: str) -> str:
     """Check character of an 8-character GB 11714 organisation code body."""

@@ -9,16 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from creditlake.codes import is_valid_uscc
+from creditlake.codes import UNIT_NAMES, UTILITY_NAMES, case_sql, is_valid_uscc, yes_no_sql
 from creditlake.serve.store import query
 from creditlake.settings import Settings
 
 # (key, title in Chinese, SQL with one `?` for the enterprise): the information classes of the profile.
 CLASSES: tuple[tuple[str, str, str], ...] = (
     ("activity", "经营活跃度（近12个月）",
-     "SELECT month AS 月份, activity_index AS 活跃度指数, band_zh AS 分档, points_utility AS 水电气, points_tax AS 纳税,"
-     " points_social AS 社保, points_bank AS 银行流水, points_invoices AS 发票, points_annual_report AS 年报,"
-     " points_bonus AS 加分 FROM mart_enterprise_activity_monthly WHERE enterprise_id = ? ORDER BY month DESC LIMIT 12"),
+     "SELECT month AS 月份, round(activity_index, 1) AS 活跃度指数, band_zh AS 分档, round(points_utility, 1) AS 水电气,"
+     " round(points_tax, 1) AS 纳税, round(points_social, 1) AS 社保, round(points_bank, 1) AS 银行流水,"
+     " round(points_invoices, 1) AS 发票, round(points_annual_report, 1) AS 年报, round(points_bonus, 1) AS 加分"
+     " FROM mart_enterprise_activity_monthly WHERE enterprise_id = ? ORDER BY month DESC LIMIT 12"),
     ("licences", "行政许可",
      "SELECT licence_no AS 许可证号, licence_type AS 许可类型, action AS 事项, decided_on AS 决定日期,"
      " valid_until AS 有效期至 FROM fct_licences WHERE enterprise_id = ? ORDER BY decided_on DESC"),
@@ -44,14 +45,16 @@ CLASSES: tuple[tuple[str, str, str], ...] = (
      "SELECT case_id AS 案件编号, category AS 类别, outcome AS 结果, settlement AS 方式, settled_cny AS 金额,"
      " closed_on AS 办结日期 FROM fct_mediation_cases WHERE enterprise_id = ? ORDER BY closed_on DESC"),
     ("utilities", "水电气使用（近12个月）",
-     "SELECT month AS 月份, utility AS 类别, round(quantity, 1) AS 用量, unit AS 单位 FROM fct_utility_use"
+     f"SELECT month AS 月份, {case_sql('utility', UTILITY_NAMES)} AS 类别, round(quantity, 1) AS 用量,"
+     f" {case_sql('unit', UNIT_NAMES)} AS 单位 FROM fct_utility_use"
      " WHERE enterprise_id = ? ORDER BY month DESC, utility LIMIT 36"),
     ("tax", "纳税申报（近12个月）",
-     "SELECT month AS 所属期, returns_filed AS 申报次数, declared_cny AS 申报税额, is_zero_declaration AS 零申报"
-     " FROM fct_tax_filings WHERE enterprise_id = ? ORDER BY month DESC LIMIT 12"),
+     "SELECT month AS 所属期, returns_filed AS 申报次数, declared_cny AS 申报税额（元）,"
+     f" {yes_no_sql('is_zero_declaration')} AS 零申报 FROM fct_tax_filings WHERE enterprise_id = ? ORDER BY month DESC"
+     " LIMIT 12"),
     ("annual_reports", "年度报告",
-     "SELECT report_year AS 年度, filed_on AS 公示日期, is_filed_on_time AS 按时报送, business_status AS 经营状态"
-     " FROM fct_annual_reports WHERE enterprise_id = ? ORDER BY report_year DESC"),
+     f"SELECT report_year AS 年度, filed_on AS 公示日期, {yes_no_sql('is_filed_on_time')} AS 按时报送,"
+     " business_status AS 经营状态 FROM fct_annual_reports WHERE enterprise_id = ? ORDER BY report_year DESC"),
     ("warnings", "风险预警",
      "SELECT month AS 月份, warning_type_zh AS 预警类型, severity AS 等级, evidence AS 依据 FROM mart_warnings"
      " WHERE enterprise_id = ? ORDER BY month DESC"),

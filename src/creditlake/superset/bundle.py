@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from creditlake.codes import GUIYANG_DIVISIONS, INDUSTRY_SECTIONS
+from creditlake.codes import GUIYANG_DIVISIONS, INDUSTRY_SECTIONS, UNIT_NAMES, UTILITY_NAMES, case_sql, yes_no_sql
 from creditlake.settings import REPO_ROOT
 
 BUNDLE_DIR = REPO_ROOT / "dashboards" / "creditlake"
@@ -201,25 +201,16 @@ DIVISIONS_SQL = _values(GUIYANG_DIVISIONS, "d", "district_code", "district_name"
 INDUSTRIES_SQL = _values(INDUSTRY_SECTIONS, "i", "industry_code", "industry_name")
 
 
-def case_sql(expr: str, names: dict[str, str], alias: str) -> str:
-    """CASE expression turning a code into its Chinese name (unknown codes shown as they are)."""
-    whens = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in names.items())
-    return f"CASE {expr} {whens} ELSE {expr} END AS {alias}"
-
-
 # Columns served as codes, shown by their Chinese names.
-CODE_NAMES: dict[str, dict[str, str]] = {
-    "utility": {"power": "电", "water": "水", "gas": "燃气"},
-    "unit": {"kWh": "千瓦时", "m3": "立方米"},
-}
+CODE_NAMES: dict[str, dict[str, str]] = {"utility": UTILITY_NAMES, "unit": UNIT_NAMES}
 
 
 def col(alias: str, name: str) -> str:
     """`alias.name` in a SELECT list; a boolean column becomes 是/否 (NULL stays NULL), a code its Chinese name."""
     if name in BOOLEANS:
-        return f"CASE WHEN {alias}.{name} THEN '是' WHEN NOT {alias}.{name} THEN '否' END AS {name}"
+        return f"{yes_no_sql(f'{alias}.{name}')} AS {name}"
     if name in CODE_NAMES:
-        return case_sql(f"{alias}.{name}", CODE_NAMES[name], name)
+        return f"{case_sql(f'{alias}.{name}', CODE_NAMES[name])} AS {name}"
     return f"{alias}.{name}"
 
 
@@ -531,7 +522,7 @@ DISCIPLINE = _ds(Dataset(
     sql=(
         "SELECT f.discipline_id, f.case_id, f.enterprise_id, f.enterprise_name, f.district_code, p.district_name,\n"
         "  p.industry_code, p.industry_name, f.trigger_department_name, f.sanction, f.shared_on,\n"
-        f"  f.restricting_department_name, {case_sql('f.grant_kind', GRANT_KINDS, 'grant_kind')},\n"
+        f"  f.restricting_department_name, {case_sql('f.grant_kind', GRANT_KINDS)} AS grant_kind,\n"
         "  f.measure, f.basis, f.deadline, f.grants_after_sharing, f.first_granted_on, f.status,\n"
         "  SUBSTRING(CAST(f.shared_on AS VARCHAR), 1, 7) AS month\n"
         f"FROM {S}.mart_discipline_cases AS f\n{PROFILE_JOIN}"),
@@ -545,8 +536,8 @@ GRANTS = _ds(Dataset(
      "grant_description"] + PROFILE_COLS,
     sql=(
         "SELECT f.grant_id, f.enterprise_id,\n"
-        f"  {case_sql('f.department', GRANT_DEPARTMENTS, 'grant_department_name')},\n"
-        f"  {case_sql('f.grant_kind', GRANT_KINDS, 'grant_kind')},\n"
+        f"  {case_sql('f.department', GRANT_DEPARTMENTS)} AS grant_department_name,\n"
+        f"  {case_sql('f.grant_kind', GRANT_KINDS)} AS grant_kind,\n"
         "  f.granted_on, f.amount_cny, f.description AS grant_description,\n"
         f"  {', '.join('p.' + c for c in PROFILE_COLS)}\n"
         f"FROM {S}.fct_grants AS f\n{PROFILE_JOIN}"),
@@ -561,7 +552,7 @@ TIMELINESS = _ds(Dataset(
      "overdue_undone", "compliance_rate", "median_days", "day_unit"],
     sql=(
         "SELECT f.timeliness_id, f.month, CAST(f.month || '-01' AS DATE) AS month_start, f.acting_unit, f.district_code,\n"
-        f"  {case_sql('f.district_code', GUIYANG_DIVISIONS, 'district_name')},\n"
+        f"  {case_sql('f.district_code', GUIYANG_DIVISIONS)} AS district_name,\n"
         "  f.action_type, f.action_type_zh, f.time_limit, f.basis, f.actions, f.within_limit, f.within_extension,\n"
         "  f.overdue, f.overdue_undone, f.compliance_rate, f.median_days, f.day_unit\n"
         f"FROM {S}.mart_action_timeliness AS f"),
@@ -577,7 +568,7 @@ OFFICERS = _ds(Dataset(
      "first_action_on", "last_action_on"],
     sql=(
         "SELECT f.officer_code, f.acting_unit, f.district_code,\n"
-        f"  {case_sql('f.district_code', GUIYANG_DIVISIONS, 'district_name')},\n"
+        f"  {case_sql('f.district_code', GUIYANG_DIVISIONS)} AS district_name,\n"
         "  f.actions, f.registrations_approved, f.overdue, f.overdue_undone, f.within_extension, f.overdue_rate,\n"
         "  f.out_of_pattern_approvals, f.reasons, f.integrity_level, f.first_action_on, f.last_action_on\n"
         f"FROM {S}.mart_officer_integrity AS f"),

@@ -778,13 +778,16 @@ def table(key, title, ds, columns, *, order_by=None, descending=True, page_lengt
     return _chart(key, title, ds, "table", description, **params)
 
 
-def agg_table(key, title, ds, groupby, metrics, *, description=None, filters=(), page_length=20):
+def agg_table(key, title, ds, groupby, metrics, *, description=None, filters=(), page_length=20,
+              formats: dict[str, str] | None = None):
+    """An aggregate table; `formats`: d3 number format per metric label (a rate as a percentage like the cards)."""
     return _chart(key, title, ds, "table", description, **_COMMON | {
         "query_mode": "aggregate", "groupby": list(groupby), "metrics": list(metrics), "all_columns": [],
         "percent_metrics": [], "adhoc_filters": list(filters), "order_desc": True, "row_limit": 1000,
         "server_page_length": 10, "server_pagination": False, "page_length": page_length, "include_search": False,
         "show_cell_bars": True, "allow_render_html": True, "color_pn": True, "table_timestamp_format": "%Y-%m-%d",
-        "timeseries_limit_metric": metrics[0]})
+        "timeseries_limit_metric": metrics[0],
+        "column_config": {c: {"d3NumberFormat": f} for c, f in (formats or {}).items()}})
 
 
 M_STOCK = metric("SUM(stock)", "企业存量")
@@ -986,7 +989,8 @@ line("cage_compliance_trend", "按期办结率月度趋势", TIMELINESS, "month_
      groupby=["action_type_zh"], fmt=".0%")
 agg_table("cage_unit_table", "各单位各类事项时限执行情况", TIMELINESS, ["acting_unit", "action_type_zh", "time_limit"],
           [M_ACTIONS, M_OVERDUE, M_UNDONE, M_COMPLIANCE, M_MEDIAN],
-          description="法定时限及依据见 docs/iron_cage.md；工作日不含周末和国务院公布的法定节假日，调休上班日计入")
+          formats={M_COMPLIANCE["label"]: ".1%", M_MEDIAN["label"]: ".1f"},
+          description="法定时限依据相关法律、行政法规；工作日不含周末和国务院公布的法定节假日，调休上班日计入")
 table("cage_officers", "执法人员廉政档案", OFFICERS,
       ["officer_code", "acting_unit", "district_name", "integrity_level", "actions", "registrations_approved", "overdue",
        "overdue_undone", "overdue_rate", "out_of_pattern_approvals", "reasons", "last_action_on"],

@@ -666,16 +666,29 @@ def test_delivery_summary_names_what_did_not_arrive_and_what_was_refused():
     summary = delivery_summary(expected, rows, names)
     assert (summary.expected, summary.received, summary.rejected, summary.complete) == (3, 1, 1, False)
     assert summary.gaps == (("乙局", (), ("Z表",)), ("甲局", ("Y表",), ()))
-    assert summary.sentence() == ("本月应报送数据 3 项（每个部门的每个数据集每月一项），已收到 1 项，退回重报 1 项，"
+    assert summary.sentence() == ("本月应报送数据 3 项（已开始报送的每个数据集每月一项），已收到 1 项，退回重报 1 项，"
                                   "未收到 1 项；入库记录 10 条，因不符合数据标准暂存待核 6 条。")
     assert summary.caveat().startswith("提示：本月有 2 项数据未收到或被退回（乙局、甲局）")
     whole = delivery_summary(expected[:1], rows[:1], names)
     assert whole.complete and whole.caveat() == ""
 
 
+def test_a_dataset_never_delivered_is_not_late(home):
+    """Expected are the datasets delivered in some month so far: one the departments have not started sending
+    (not onboarded yet) is no gap; one that stopped is."""
+    catalogue = load_catalogue()
+    onboarded = {("power", "consumption"), ("samr", "registrations")}
+    expected, names = expected_deliveries(catalogue, onboarded)
+    assert sorted(expected) == sorted(onboarded)
+    rows = [{"source": "samr", "dataset": "registrations", "status": "loaded", "loaded": 5, "quarantined": 0}]
+    summary = delivery_summary(expected, rows, names)
+    assert (summary.expected, summary.received) == (2, 1)
+    assert summary.gaps == ((names[("power", "consumption")][0], (names[("power", "consumption")][1],), ()),)
+
+
 def test_the_report_says_what_did_not_arrive(june_text):
     n = len(EXPECTED)
-    assert states(june_text, f"本月应报送数据 {n} 项（每个部门的每个数据集每月一项），已收到 {n - 2} 项，退回重报 1 项，"
+    assert states(june_text, f"本月应报送数据 {n} 项（已开始报送的每个数据集每月一项），已收到 {n - 2} 项，退回重报 1 项，"
                              f"未收到 1 项；入库记录 {fmt_int(9 * (n - 2))} 条，因不符合数据标准暂存待核 "
                              f"{fmt_int(n - 2 + 10)} 条。")
     departments = sorted({NAMES[MISSING][0], NAMES[REFUSED][0]})

@@ -655,7 +655,8 @@ class DeliverySummary:
     def sentence(self) -> str:
         """'本月应报送数据 101 项，已收到 99 项，退回重报 1 项，未收到 1 项。'"""
         missing = self.expected - self.received - self.rejected
-        text = f"本月应报送数据 {fmt_int(self.expected)} 项（每个部门的每个数据集每月一项），已收到 {fmt_int(self.received)} 项"
+        text = (f"本月应报送数据 {fmt_int(self.expected)} 项（已开始报送的每个数据集每月一项），"
+                f"已收到 {fmt_int(self.received)} 项")
         if self.rejected:
             text += f"，退回重报 {fmt_int(self.rejected)} 项"
         if missing:

@@ -130,6 +130,7 @@ class StoreData:
     discipline_open: Row = field(default_factory=dict)  # overdue, pending grants over all months
     power: list[Row] | None = None
     accounting: list[Row] | None = None  # the month's deliveries: source, dataset, status, loaded, quarantined
+    onboarded: set[tuple[str, str]] = field(default_factory=set)  # (source, dataset) delivered in any month so far
 
 
 def fetch_store_data(settings: Settings, month: str) -> StoreData:
@@ -216,6 +217,8 @@ def fetch_store_data(settings: Settings, month: str) -> StoreData:
         data.accounting = query(settings, (
             "SELECT source, dataset, status, loaded, quarantined FROM accounting "
             f"WHERE period = '{month}' ORDER BY source, dataset"))
+        data.onboarded = {(str(r["source"]), str(r["dataset"])) for r in query(settings, (
+            f"SELECT DISTINCT source, dataset FROM accounting WHERE period <= '{month}'"))}
     if MART in tables:
         data.power = query(settings, (
             "SELECT month, district_code, district_name, enterprises, enterprises_with_power, power_kwh "
@@ -342,11 +345,15 @@ CARD_LABELS = {  # indicator label -> the short name on the first page's cards
 }
 
 
-def expected_deliveries(catalogue: Catalogue) -> tuple[list[tuple[str, str]], dict[tuple[str, str], tuple[str, str]]]:
-    """What the landing contract expects every month, one delivery per dataset the lake ingests (an empty month is
-    a delivery of no rows), and the Chinese names of department and dataset."""
+def expected_deliveries(catalogue: Catalogue, onboarded: set[tuple[str, str]] | None = None,
+                        ) -> tuple[list[tuple[str, str]], dict[tuple[str, str], tuple[str, str]]]:
+    """What the landing contract expects every month: one delivery per dataset the lake ingests (an empty month is
+    a delivery of no rows), from the first month the dataset was delivered (`onboarded`; None: every catalogued
+    dataset); and the Chinese names of department and dataset. A catalogued dataset no department has sent yet is
+    not onboarded, not late."""
     lake = [(s, d) for s in catalogue.sources for d in s.datasets if d.residency == "lake"]
-    return ([(s.code, d.code) for s, d in lake], {(s.code, d.code): (s.name_zh, d.name_zh) for s, d in lake})
+    expected = [(s.code, d.code) for s, d in lake if onboarded is None or (s.code, d.code) in onboarded]
+    return expected, {(s.code, d.code): (s.name_zh, d.name_zh) for s, d in lake}
 
 
 def build_report(data: StoreData, catalogue: Catalogue | None = None) -> Report:
@@ -413,7 +420,7 @@ def build_report(data: StoreData, catalogue: Catalogue | None = None) -> Report:
 
     deliveries = None
     if data.accounting is not None:
-        expected, names = expected_deliveries(catalogue)
+        expected, names = expected_deliveries(catalogue, data.onboarded)
         deliveries = delivery_summary(expected, data.accounting, names)
 
     power = None

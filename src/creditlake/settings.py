@@ -65,6 +65,9 @@ class Settings(BaseSettings):
         "default: SQLite under home/airflow, enough for `dag.test`; the scheduler and backfills want PostgreSQL.")
     catalogue_dir: Path = Field(REPO_ROOT / "catalogue", description="Folder of the source catalogue (one YAML per source).")
     superset_port: int = Field(8088, description="Port Superset listens on (127.0.0.1).")
+    superset_workers: int = Field(
+        1, ge=1, description="Superset's gunicorn worker processes (8 threads each); each costs ~400 MB and its own "
+        "start-up: 1 on a 2-core box (docs/dashboards.md), more where many people use the dashboards.")
     superset_demo_password: str = Field(
         "creditlake-demo", description="Password of the demo users (analyst, policymaker, officer_<division>).")
     superset_demo_users: bool = Field(True, description="Create the demo users of each role at Superset start.")

@@ -39,9 +39,8 @@ ADMIN_USER = "admin"
 SERVING_URL_PLACEHOLDER = "${SERVING_URL}"
 SERVING_SCHEMA_PLACEHOLDER = "${SERVING_SCHEMA}"
 
-# One worker process with threads: a 2-core box serves a handful of regulator users; each extra worker costs
-# ~400 MB and its own app start-up. Chart queries release the GIL inside DuckDB/libpq.
-GUNICORN_WORKERS = 1
+# Worker processes come from the settings (superset_workers); each serves this many requests at once in threads
+# (chart queries release the GIL inside DuckDB/libpq).
 GUNICORN_THREADS = 8
 START_TIMEOUT_S = 120.0
 
@@ -661,7 +660,7 @@ def start(settings: Settings) -> str:
     cmd = [
         str(_binary("gunicorn")),
         f"--bind=127.0.0.1:{settings.superset_port}",
-        f"--workers={GUNICORN_WORKERS}",
+        f"--workers={settings.superset_workers}",
         "--worker-class=gthread",
         f"--threads={GUNICORN_THREADS}",
         "--timeout=120",

@@ -274,6 +274,11 @@ def test_superset_config_overrides_are_python_with_the_required_settings(monkeyp
     assert namespace["PUBLIC_ROLE_LIKE"] is None, "anonymous users must get no permissions"
     assert namespace["AUTH_USER_REGISTRATION"] is False
     assert namespace["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg2://u:p@h:5432/d")
+    # The same exports and language-pack corrections as the laptop's Superset.
+    from creditlake.superset.superset_hooks import mutate_app
+
+    assert namespace["FLASK_APP_MUTATOR"] is mutate_app and namespace["CSV_EXPORT"] == {"encoding": "utf-8"}
+    assert namespace["ZH_LANGUAGE_PACK_OVERRIDES"].endswith("dashboards/zh_overrides.json")
     assert values["init"]["createAdmin"] is False and values["init"]["loadExamples"] is False
 
 

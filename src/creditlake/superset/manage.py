@@ -182,10 +182,8 @@ WTF_CSRF_ENABLED = True
 # project's corrections (dashboards/zh_overrides.json): creditlake/superset/superset_hooks.py. The BOM is written
 # there (Werkzeug 3 ignores a response charset such as utf-8-sig), so the encoding here stays plain UTF-8; every
 # CSV goes through that path (never the streaming one, which the chart row limits keep far away anyway).
-import sys
-sys.path.insert(0, {hooks_dir!r})
-from superset_hooks import mutate_app as FLASK_APP_MUTATOR  # noqa: E402
-CREDITLAKE_ZH_OVERRIDES = {zh_overrides!r}
+from creditlake.superset.superset_hooks import mutate_app as FLASK_APP_MUTATOR  # noqa: E402
+ZH_LANGUAGE_PACK_OVERRIDES = {zh_overrides!r}
 CSV_EXPORT = {{"encoding": "utf-8"}}
 CSV_STREAMING_ROW_THRESHOLD = 1_000_000_000
 
@@ -198,9 +196,9 @@ PREVENT_UNSAFE_DB_CONNECTIONS = True
 # and so reads the new file. Only chart data is cached; the metadata cache stays off.
 CACHE_CONFIG = {{"CACHE_TYPE": "NullCache"}}
 DATA_CACHE_CONFIG = {{
-    "CACHE_TYPE": "publication_cache.PublicationCache",
+    "CACHE_TYPE": "creditlake.superset.publication_cache.PublicationCache",
     "CACHE_DIR": {data_cache_dir!r},
-    "CREDITLAKE_VERSION_FILES": {version_files!r},
+    "CACHE_VERSION_FILES": {version_files!r},
     "CACHE_DEFAULT_TIMEOUT": 7 * 24 * 3600,
     "CACHE_THRESHOLD": 5000,
     "CACHE_IGNORE_ERRORS": True,
@@ -249,7 +247,6 @@ def write_config(settings: Settings) -> Path:
         secret_file=str(_secret_key(settings)),
         metadata_uri=f"sqlite:///{home / 'superset.db'}?check_same_thread=false",
         port=settings.superset_port,
-        hooks_dir=str(Path(__file__).parent),
         zh_overrides=str(ZH_OVERRIDES),
         data_cache_dir=str(home / "cache" / "chart-data"),
         version_files=[str(settings.serving_file), str(settings.published_marker)],

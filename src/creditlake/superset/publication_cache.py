@@ -38,5 +38,5 @@ class PublicationCache(FileSystemCache):
 
     @classmethod
     def factory(cls, app, config, args, kwargs):
-        return cls(config["CACHE_DIR"], config["CREDITLAKE_VERSION_FILES"], threshold=config["CACHE_THRESHOLD"],
+        return cls(config["CACHE_DIR"], config["CACHE_VERSION_FILES"], threshold=config["CACHE_THRESHOLD"],
                    ignore_errors=config["CACHE_IGNORE_ERRORS"], default_timeout=config["CACHE_DEFAULT_TIMEOUT"])

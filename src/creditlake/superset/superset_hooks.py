@@ -100,7 +100,7 @@ def mutate_app(app) -> None:
 
     csv_utils.df_to_escaped_csv, excel_utils.df_to_excel = df_to_escaped_csv, df_to_excel
 
-    overrides = json.loads(Path(app.config["CREDITLAKE_ZH_OVERRIDES"]).read_text(encoding="utf-8"))
+    overrides = json.loads(Path(app.config["ZH_LANGUAGE_PACK_OVERRIDES"]).read_text(encoding="utf-8"))
     pack: dict[str, str] = {}
 
     @app.before_request

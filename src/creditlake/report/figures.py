@@ -196,7 +196,7 @@ class Driver:
     industries: tuple[tuple[str, float], ...]
 
     def sentence(self) -> str:
-        """'新设企业比上月多 3 户，主要来自 云岩区（+2 户）、南明区（+1 户）；分行业看，批发和零售业（+2 户）。'"""
+        """'新设企业较上月增加 3 户，主要来自 云岩区（+2 户）、南明区（+1 户）；分行业看，批发和零售业（+2 户）。'"""
         def amount(x: float) -> str:
             if self.kind == "rate":
                 return f"{'+' if x > 0 else '-'}{_round(abs(x), 1)} 个百分点"
@@ -639,7 +639,8 @@ def warning_summary(month: str, rows: Sequence[Row], industry_names: dict[str, s
 
 @dataclass(frozen=True)
 class DeliverySummary:
-    """The month's deliveries against what the landing contract expects: one per catalogued dataset and month."""
+    """The month's deliveries against what the landing contract expects: one per dataset and month, from the
+    dataset's first delivery on (report.monthly.expected_deliveries)."""
 
     expected: int
     received: int  # loaded, whole or with some rows quarantined
@@ -653,7 +654,7 @@ class DeliverySummary:
         return self.received == self.expected
 
     def sentence(self) -> str:
-        """'本月应报送数据 101 项，已收到 99 项，退回重报 1 项，未收到 1 项。'"""
+        """'本月应报送数据 100 项（…），已收到 98 项，退回重报 1 项，未收到 1 项；入库记录 …，暂存待核 … 条。'"""
         missing = self.expected - self.received - self.rejected
         text = (f"本月应报送数据 {fmt_int(self.expected)} 项（已开始报送的每个数据集每月一项），"
                 f"已收到 {fmt_int(self.received)} 项")

@@ -74,8 +74,9 @@ def test_loaded_rows_are_what_silver_holds_and_a_lake_without_them_is_counted_on
     from creditlake.conform.silver import build_silver
     from creditlake.catalogue import default_catalogue
 
-    def loaded():
-        return {(r.source, r.dataset, r.period): r.loaded for r in spark.table("ops.loaded_rows").collect()}
+    def loaded():  # a month whose rows were all quarantined holds no silver row: silver's count has no 0 for it
+        return {(r.source, r.dataset, r.period): r.loaded for r in spark.table("ops.loaded_rows").collect()
+                if r.loaded}
 
     counted = _silver_counts(spark, settings)
     assert loaded() == counted and counted

@@ -368,13 +368,12 @@ def figures_sql(rows: str, measures: dict[str, str], figures: list[tuple[str, st
     grid = ",\n    ".join([f"COALESCE(c.{n}, 0) AS {n}" for n in measures]
                           + [f"CASE WHEN pm.month IS NULL THEN NULL ELSE COALESCE(p.{n}, 0) END AS {n}_prev_month"
                              for n in measures])
+    def number(col: str | None) -> str:
+        return f"CAST({col} AS DOUBLE PRECISION)" if col else "CAST(NULL AS DOUBLE PRECISION)"
+
     selects = []
     for position, (label, kind, num, den) in enumerate(figures, 1):
         unit, change_unit = _UNITS[kind]
-
-        def number(col: str | None) -> str:
-            return f"CAST({col} AS DOUBLE PRECISION)" if col else "CAST(NULL AS DOUBLE PRECISION)"
-
         selects.append(
             f"SELECT month, month_start, {keys}, {position} AS position, '{label}' AS indicator, '{kind}' AS kind, "
             f"'{unit}' AS value_unit, '{change_unit}' AS change_unit,\n  {number(num)} AS numerator, "

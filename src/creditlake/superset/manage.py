@@ -389,39 +389,37 @@ def latest_value(settings: Settings, table: str, column: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _resolve_filter_defaults(settings: Settings, dashboard: dict[str, Any]) -> None:
+def _fill_latest(settings: Settings, text: str, cache: dict[tuple[str, str], str | None]) -> str | None:
+    """`text` with every `${LATEST:table.column}` replaced by max(column) of that served table; None when one of
+    them has no value yet (nothing published). `cache` keeps each table's value for the whole bundle."""
+    for table, column in set(_LATEST.findall(text)):
+        if (table, column) not in cache:
+            cache[(table, column)] = latest_value(settings, table, column)
+        if cache[(table, column)] is None:
+            return None
+        text = text.replace(f"${{LATEST:{table}.{column}}}", cache[(table, column)])
+    return text
+
+
+def _resolve_filter_defaults(settings: Settings, dashboard: dict[str, Any], cache: dict) -> None:
     """Fill in `${LATEST:table.column}` defaults of native filters; a filter without a value starts empty."""
-    cache: dict[tuple[str, str], str | None] = {}
     for flt in dashboard.get("metadata", {}).get("native_filter_configuration", []):
         text = json.dumps(flt.get("defaultDataMask", {}), ensure_ascii=False)
-        found = _LATEST.search(text)
-        if not found:
+        if not _LATEST.search(text):
             continue
-        key = (found.group(1), found.group(2))
-        if key not in cache:
-            cache[key] = latest_value(settings, *key)
-        value = cache[key]
-        if value is None:
+        filled = _fill_latest(settings, text, cache)
+        if filled is None:
             flt["defaultDataMask"] = {"extraFormData": {}, "filterState": {}, "ownState": {}}
             flt.setdefault("controlValues", {})["enableEmptyFilter"] = False
         else:
-            flt["defaultDataMask"] = json.loads(text.replace(found.group(0), value))
+            flt["defaultDataMask"] = json.loads(filled)
 
 
 def _resolve_query_context(settings: Settings, chart: dict[str, Any], cache: dict) -> None:
     """Fill in the `${LATEST:table.column}` month a chart's saved query is pinned to; without that month (nothing
     published yet) the chart keeps no saved query until the next import."""
-    text = chart.get("query_context")
-    if not text:
-        return
-    for table, column in set(_LATEST.findall(text)):
-        if (table, column) not in cache:
-            cache[(table, column)] = latest_value(settings, table, column)
-        if cache[(table, column)] is None:
-            chart["query_context"] = None
-            return
-        text = text.replace(f"${{LATEST:{table}.{column}}}", cache[(table, column)])
-    chart["query_context"] = text
+    if chart.get("query_context"):
+        chart["query_context"] = _fill_latest(settings, chart["query_context"], cache)
 
 
 def build_bundle(settings: Settings, dest: Path, source: Path | None = None) -> Path:
@@ -441,7 +439,7 @@ def build_bundle(settings: Settings, dest: Path, source: Path | None = None) -> 
             name = path.relative_to(source).as_posix()
             data = _substitute(yaml.safe_load(path.read_text(encoding="utf-8")), mapping)
             if name.startswith("dashboards/"):
-                _resolve_filter_defaults(settings, data)
+                _resolve_filter_defaults(settings, data, latest)
             if name.startswith("charts/"):
                 _resolve_query_context(settings, data, latest)
             if name == "metadata.yaml":

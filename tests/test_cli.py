@@ -12,7 +12,9 @@ COMMANDS = [[], ["generate"], ["ingest"], ["run"], ["accounting"], ["report"], [
             ["backfill"], ["airflow"], ["airflow", "start"], ["airflow", "stop"],
             ["cluster"], ["cluster", "start"], ["cluster", "status"], ["cluster", "stop"],
             ["spark"], ["spark", "start"], ["spark", "status"], ["spark", "stop"],
-            ["quarantine"], ["quarantine", "release"]]
+            ["quarantine"], ["quarantine", "release"], ["serve-api"],
+            ["api"], ["api", "start"], ["api", "stop"], ["api", "status"], ["api", "issue-token"], ["api", "tokens"],
+            ["api", "revoke-token"]]
 
 
 def _cli(*args, **kw):

@@ -142,12 +142,16 @@ def test_profile_answers_in_chinese_within_5_seconds(pipeline_run, settings):
     res = _cli(settings, "profile", uscc, "--by", "test-officer", "--purpose", "测试")
     assert res.returncode == 0, res.stderr
     assert time.monotonic() - started < 5
-    for title in ("经营活跃度", "行政处罚与惩戒", "投诉举报", "水电气使用", "年度报告"):
-        assert title in res.stdout
-    for code in ("True", "False", "kWh", "power", "water", "m3"):  # booleans and utility codes in Chinese
+    for title in ("经营活跃度", "行政处罚", "投诉调解", "公共事业", "企业年度报告", "12315投诉举报（"):
+        assert title in res.stdout, title
+    for code in ("True", "False", "None", "kWh", "power", "water", "m3"):  # booleans and utility codes in Chinese
         assert code not in res.stdout, code
     as_json = json.loads(_cli(settings, "profile", uscc, "--json").stdout)
-    assert as_json["enterprise_id"] == uscc and "activity" in as_json["sections"]
+    assert as_json["enterprise_id"] == uscc and as_json["subclasses"] >= 200 and as_json["populated"] >= 5
+    subs = {s["id"]: s for c in as_json["classes"] for s in c["subclasses"]}
+    assert subs["analysis.activity"]["records"] and subs["samr.registrations"]["records"]
+    # Each served record is one the lake holds: the registrations' name is the profile mart's.
+    assert subs["samr.registrations"]["records"][0]["企业名称"] == as_json["summary"]["企业名称"]
     # The lookup went into the ledger, and the ledger still verifies.
     from creditlake.ledger import read_entries, verify_ledger
 

@@ -49,6 +49,13 @@ class Column(BaseModel):
     # `valid_phone` / `valid_id_number` -> `<name>_is_valid`, `age_band` (ID numbers) -> `<name>_age_band`.
     derive: list[Literal["valid_phone", "valid_id_number", "age_band"]] = []
     derived_from: str | None = None  # set on the band column lake_columns() makes, never in YAML
+    # Who may read the column in the enterprise profile (creditlake.profile): public (as the national publicity
+    # system publishes), department (plus a government department's own use), regulator (everything). Unset: public
+    # for a public column, department for an internal one, regulator for what is derived from a personal or secret
+    # value. A pseudonymised column is never shown.
+    disclosure: Literal["public", "department", "regulator"] | None = None
+    label: str | None = None  # the short Chinese heading a reader sees; unset: the description without its example
+    derived_sensitivity: Literal["public", "internal", "personal", "secret"] | None = None  # of derived_from; not YAML
 
     @model_validator(mode="after")
     def _consistent(self) -> Column:
@@ -67,17 +74,42 @@ class Column(BaseModel):
             raise ValueError(f"column {self.name!r}: age_band needs valid_id_number (only a valid number has an age)")
         if self.optional and not self.nullable:
             raise ValueError(f"column {self.name!r} is optional (a delivery may leave it out): it must be nullable")
+        if self.disclosure is not None and self.pseudonymise:
+            raise ValueError(f"column {self.name!r} is pseudonymised: it is never disclosed, drop `disclosure`")
         return self
+
+    @property
+    def heading(self) -> str:
+        """The column's Chinese heading: `label`, else the description without a trailing example (（如…）)."""
+        if self.label:
+            return self.label
+        text = self.description or self.name
+        cut = text.find("（如")
+        return text[:cut] if cut > 0 else text
+
+    @property
+    def disclosed_to(self) -> str | None:
+        """The lowest role that reads this column in the profile; None for a pseudonym (shown to no one)."""
+        if self.pseudonymise:
+            return None
+        if self.disclosure:
+            return self.disclosure
+        if self.derived_sensitivity in ("personal", "secret"):
+            return "regulator"
+        return "public" if self.sensitivity == "public" else "department"
 
     def derived_columns(self) -> list[Column]:
         """The flags a personal column lands as beside its pseudonym (the clear value never lands)."""
         out = []
         if {"valid_phone", "valid_id_number"} & set(self.derive):
             out.append(Column(name=f"{self.name}_is_valid", type="boolean", nullable=True, sensitivity="internal",
-                              derived_from=self.name, description=f"{self.description}：格式及校验位是否有效（由原值推导）"))
+                              derived_from=self.name, derived_sensitivity=self.sensitivity,
+                              label=f"{self.heading}是否有效",
+                              description=f"{self.description}：格式及校验位是否有效（由原值推导）"))
         if "age_band" in self.derive:
             out.append(Column(name=f"{self.name}_age_band", type="string", nullable=True, sensitivity="internal",
-                              allowed=list(AGE_BANDS), derived_from=self.name,
+                              allowed=list(AGE_BANDS), derived_from=self.name, derived_sensitivity=self.sensitivity,
+                              label=f"{self.heading}对应年龄段",
                               description=f"{self.description}：持有人年龄段（报送月末，由原值推导）"))
         return out
 
@@ -85,6 +117,7 @@ class Column(BaseModel):
         """The column a banded secret number lands as: `<name>_band`, one of band_labels(bands)."""
         return Column(name=f"{self.name}_band", type="string", nullable=True, sensitivity="internal",
                       allowed=band_labels(self.bands or []), derived_from=self.name,
+                      derived_sensitivity=self.sensitivity, label=f"{self.heading}（区间）",
                       description=f"{self.description}：所在区间（原值保密，不入湖）")
 
 
@@ -110,6 +143,42 @@ class AccountLink(BaseModel):
     column: str
 
 
+# The information classes (大类) of the enterprise profile, in the order a reader sees them: code -> Chinese name.
+PROFILE_CATEGORIES: dict[str, str] = {
+    "registration": "登记备案",
+    "licensing": "行政许可",
+    "honours": "资质荣誉",
+    "penalties": "行政处罚",
+    "credit_lists": "信用名单",
+    "judicial": "司法涉诉",
+    "operations": "经营状况",
+    "tax_social": "纳税社保",
+    "utilities": "公共事业",
+    "ratings": "信用评价",
+    "finance": "金融信贷",
+    "support": "政府扶持",
+    "inspections": "监管检查",
+    "complaints": "投诉调解",
+}
+
+
+class ProfileEntry(BaseModel):
+    """Where a dataset sits in the enterprise profile (企业全景画像, creditlake.profile): its information class (大类)
+    and sub-class (小类), or one sub-class per value of a category column (`split_by`), and what a reader sees."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: str  # a key of PROFILE_CATEGORIES
+    subclass: str | None = None  # the 小类's Chinese name; unset: the dataset's name_zh
+    split_by: str | None = None  # a column with `allowed`: one 小类 per value, named "<subclass>（<value>）"
+    columns: list[str] | None = None  # shown columns, in order; unset: every lake column but the enterprise link
+    order_by: str | None = None  # newest first by this column; unset: the first date column, else the key
+    latest: int | None = None  # only the newest N records per enterprise and 小类; unset: 12 for a monthly,
+    # daily or quarterly dataset (a flow: 近12期), every record otherwise
+    enterprise_column: str | None = None  # the enterprise's code, for a dataset without links_to_enterprise (the
+    # registrations themselves)
+
+
 class Dataset(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -128,6 +197,7 @@ class Dataset(BaseModel):
     links_via: AccountLink | None = None
     unique: list[str]
     columns: list[Column]
+    profile: ProfileEntry | None = None  # absent: the dataset is not shown in the enterprise profile
 
     @model_validator(mode="after")
     def _keys_are_columns(self) -> Dataset:
@@ -139,7 +209,33 @@ class Dataset(BaseModel):
                 raise ValueError(f"dataset {self.code!r}: key column {key!r} is not among its columns")
             if self.column(key).sensitivity == "secret":
                 raise ValueError(f"dataset {self.code!r}: key column {key!r} cannot be secret (it would land)")
+        if self.profile is not None:
+            self._check_profile(self.profile)
         return self
+
+    def _check_profile(self, p: ProfileEntry) -> None:
+        where = f"dataset {self.code!r}: profile"
+        if p.category not in PROFILE_CATEGORIES:
+            raise ValueError(f"{where}: unknown category {p.category!r} (known: {', '.join(PROFILE_CATEGORIES)})")
+        if self.residency != "lake":
+            raise ValueError(f"{where}: a dataset kept at its source never lands, it cannot be shown")
+        lake = {c.name: c for c in self.lake_columns()}
+        if p.enterprise_column is not None:
+            if self.links_to_enterprise or p.enterprise_column not in lake:
+                raise ValueError(f"{where}: enterprise_column is for a dataset without links_to_enterprise, and must "
+                                 "be one of its columns")
+        elif not (self.links_to_enterprise or self.links_via):
+            raise ValueError(f"{where}: the dataset does not link to an enterprise (set enterprise_column)")
+        named = [*(p.columns or []), *filter(None, [p.split_by, p.order_by])]
+        for name in named:
+            if name not in lake:
+                raise ValueError(f"{where}: {name!r} is not a column as the dataset lands")
+            if lake[name].pseudonymise:
+                raise ValueError(f"{where}: {name!r} is pseudonymised and is never shown")
+        if p.split_by is not None and not lake[p.split_by].allowed:
+            raise ValueError(f"{where}: split_by {p.split_by!r} needs a column with `allowed` values")
+        if p.latest is not None and p.latest < 1:
+            raise ValueError(f"{where}: latest must be 1 or more")
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)

@@ -30,6 +30,9 @@ app.add_typer(airflow_app, name="airflow")
 cluster_app = typer.Typer(help="Run a Spark standalone cluster (master + workers from the pyspark wheel) on 127.0.0.1.",
                           no_args_is_help=True)
 app.add_typer(cluster_app, name="cluster")
+api_app = typer.Typer(help="Run the enterprise profile query service and manage its access tokens.",
+                      no_args_is_help=True)
+app.add_typer(api_app, name="api")
 spark_app = typer.Typer(help="Run the home's Spark service (one Spark Connect server every process of the home uses).",
                         no_args_is_help=True)
 app.add_typer(spark_app, name="spark")
@@ -553,46 +556,140 @@ def lost_contact(
 @app.command()
 def profile(
     uscc: Annotated[str, typer.Argument(help="Unified social credit code (18 characters).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the profile as JSON (every sub-class).")] = False,
+    role: Annotated[str, typer.Option(help="Read as: public, department or regulator.")] = "regulator",
+    department: Annotated[str | None, typer.Option(
+        help="For --role department: the department's source code in the catalogue (it reads its own data whole).")]
+    = None,
+    category: Annotated[str | None, typer.Option(
+        "--class", help="Only this information class (a code such as judicial, or its Chinese name).")] = None,
+    show_empty: Annotated[bool, typer.Option("--all", help="List the sub-classes without records too.")] = False,
     by: Annotated[str, typer.Option(help="Who is looking (a role or officer pseudonym), for the ledger.")] = "analyst",
     purpose: Annotated[str, typer.Option(help="Why (recorded in the ledger).")] = "信用核查",
 ) -> None:
-    """Print one enterprise's panoramic profile (企业全景画像) in Chinese, grouped by information class."""
-    from creditlake.analytics.profile import enterprise_profile, record_lookup
+    """Print one enterprise's panoramic profile (企业全景画像) in Chinese, by information class and sub-class."""
+    from creditlake.catalogue import default_catalogue
+    from creditlake.profile.lookup import Reader, category_code, enterprise_profile, record_lookup
+    from creditlake.serve.store import query
 
     settings = get_settings()
-    p = enterprise_profile(settings, uscc)
-    record_lookup(settings, p.enterprise_id, by, purpose)
+    if category is not None:
+        try:
+            category = category_code(category)
+        except KeyError:
+            raise ValueError(f"没有名为“{category}”的信息大类") from None
+    p = enterprise_profile(lambda sql, params: query(settings, sql, params), default_catalogue(), uscc,
+                           Reader(role, department), category)
+    record_lookup(settings, p.enterprise_id, by, purpose, role, [c["code"] for c in p.classes])
     if as_json:
         out.print_json(data=p.as_dict(), default=str)
         return
-    s = p.summary
-    out.print(f"[bold]{s['enterprise_name']}[/]  {p.enterprise_id}")
-    capital = s["registered_capital_10k_cny"]
-    capital = "未登记" if capital is None else f"{float(capital):,.2f} 万元"
-    out.print(f"登记状态：{s['status_zh']}　成立日期：{s['established_on']}　注册资本：{capital}")
-    out.print(f"所属区县：{s['district_name']}　行业门类：{s['industry_code']} {s['industry_name']}　住所：{s['address']}")
-    if s.get("legal_rep_age_band") or s.get("contact_phone_is_valid") is not None:
-        phone = {True: "有效", False: "无效（格式或位数不符）", None: "未登记"}[s.get("contact_phone_is_valid")]
-        out.print(f"法定代表人年龄段：{s.get('legal_rep_age_band') or '未知'}　登记联系电话：{phone}")
-    index = "—" if s["activity_index"] is None else f"{float(s['activity_index']):.1f}"
-    out.print(f"活跃度：{index}（{s['activity_band_zh']}，{s['activity_month']}）　"
-              f"失联：{'是（评分 ' + str(s['lost_contact_score']) + '）' if s['is_lost_contact'] else '否'}　"
-              f"调解：{s['mediations']} 件，成功 {s['mediations_settled']} 件")
-    if s.get("loan_status_zh") is not None:
-        checked = f"，{s['loan_check_month']}" if s.get("loan_check_month") else ""
-        out.print(f"信贷逾期（人民银行核验，数据不出域）：{s['loan_status_zh']}{checked}")
-    for section in p.sections.values():
-        rows = section["rows"]
-        if not rows:
-            out.print(f"[dim]{section['title']}：无记录[/]")
-            continue
-        table = Table(title=f"{section['title']}（{len(rows)}）", title_justify="left")
-        for i, name in enumerate(rows[0]):  # the first column (a month, a number) never wraps
-            table.add_column(name, overflow="fold", no_wrap=i == 0)
-        for row in rows:
-            table.add_row(*["" if v is None else str(v) for v in row.values()])
-        out.print(table)
+    out.print(f"[bold]{p.summary.get('企业名称')}[/]  {p.enterprise_id}")
+    out.print("　".join(f"{k}：{_shown(v)}" for k, v in p.summary.items() if k != "企业名称"))
+    out.print(f"信息小类 {p.subclass_count()} 个，有记录 {p.populated()} 个（{role}）")
+    for cls in p.classes:
+        empty = [s["name"] for s in cls["subclasses"] if not s["records"]]
+        out.print(f"\n[bold]{cls['name']}[/]")
+        for sub in cls["subclasses"]:
+            rows = sub["records"]
+            if not rows:
+                continue
+            table = Table(title=f"{sub['name']}（{len(rows)}）　来源：{sub['source']}", title_justify="left")
+            for i, col in enumerate(sub["columns"]):  # the first column (a number, a date) never wraps
+                table.add_column(col["heading"], overflow="fold", no_wrap=i == 0)
+            for row in rows:
+                table.add_row(*[_shown(v) for v in row.values()])
+            out.print(table)
+        if empty:
+            listed = "、".join(empty) if show_empty else f"{len(empty)} 个（--all 列出）"
+            out.print(f"[dim]无记录的小类：{listed}[/]")
+
+
+def _shown(value) -> str:
+    """A value as the profile prints it: 是/否, numbers without trailing zeros, nothing for null."""
+    from decimal import Decimal
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (float, Decimal)):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+@app.command("serve-api")
+def serve_api(
+    port: Annotated[int | None, typer.Option(help="Port on 127.0.0.1; default CREDITLAKE_API_PORT (8090).")] = None,
+) -> None:
+    """Run the enterprise profile query service in the foreground (OpenAPI docs at /docs); `api start` detaches it."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("creditlake.profile.api:app_from_settings", factory=True, host="127.0.0.1",
+                port=port or settings.api_port, workers=settings.api_workers, log_level="warning",
+                access_log=False)
+
+
+@api_app.command("start")
+def api_start() -> None:
+    """Start the profile query service in the background (idempotent); print its URL."""
+    from creditlake.profile import service
+
+    url = service.start(get_settings())
+    out.print(f"{url}/enterprises/<统一社会信用代码>  (OpenAPI: {url}/docs)")
+
+
+@api_app.command("stop")
+def api_stop() -> None:
+    """Stop the profile query service started by `api start`."""
+    from creditlake.profile import service
+
+    out.print("stopped" if service.stop(get_settings()) else "nothing was running")
+
+
+@api_app.command("status")
+def api_status() -> None:
+    """Whether the home's profile query service runs, and where."""
+    from creditlake.profile import service
+
+    state = service.running(get_settings())
+    out.print("not running" if state is None else
+              f"{state['url']}  pid {state['pid']}  up {time.time() - state['started_at']:.0f} s")
+
+
+@api_app.command("issue-token")
+def api_issue_token(
+    holder: Annotated[str, typer.Option(help="Who holds it: a system or office, never a person's name.")],
+    role: Annotated[str, typer.Option(help="public, department or regulator.")],
+    department: Annotated[str | None, typer.Option(
+        help="For the department role: its source code in the catalogue (e.g. finance).")] = None,
+    purpose: Annotated[list[str] | None, typer.Option(
+        help="A purpose the department may look for (repeat); default the common ones.")] = None,
+) -> None:
+    """Issue an access token (printed once: only its hash is kept, in home/keys)."""
+    from creditlake.profile.tokens import issue
+
+    out.print(issue(get_settings(), holder, role, department, purpose))
+
+
+@api_app.command("tokens")
+def api_tokens() -> None:
+    """List who holds a token, in which role, for which purposes (never the tokens)."""
+    from creditlake.profile.tokens import holders
+
+    for h in holders(get_settings()):
+        out.print(f"{h.holder}\t{h.role}\t{h.department or ''}\t{'、'.join(h.purposes)}\t{h.issued_at}")
+
+
+@api_app.command("revoke-token")
+def api_revoke_token(holder: Annotated[str, typer.Argument(help="The holder whose token ends.")]) -> None:
+    """Revoke a holder's token (the running service refuses it at the next request)."""
+    from creditlake.profile.tokens import revoke
+
+    if not revoke(get_settings(), holder):
+        raise ValueError(f"{holder!r} holds no token")
+    out.print(f"revoked: {holder}")
 
 
 @app.command()

@@ -76,11 +76,23 @@ def uscc_check(first17: str) -> str:
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
-def is_valid_uscc(code: str | None) -> bool:
-    """True when `code` is 18 characters of the GB 32100 alphabet with both check characters right."""
-    if code is None or len(code) != 18 or any(c not in USCC_ALPHABET for c in code):
-        return False
+def uscc_problem(code: str | None) -> str | None:
+    """Why `code` is not a unified social credit code under GB 32100, in one Chinese sentence; None when it is."""
+    if not code:
+        return "统一社会信用代码为空"
+    if len(code) != 18:
+        return f"统一社会信用代码应为18位，收到{len(code)}位"
+    bad = next((c for c in code if c not in USCC_ALPHABET), None)
+    if bad is not None:
+        return f"统一社会信用代码含有 GB 32100 不允许的字符“{bad}”（只用数字和除 I、O、Z、S、V 外的大写字母）"
     org = code[8:17]
     if not org[:8].isalnum() or org_code_check(org[:8]) != org[8]:
-        return False
-    return uscc_check(code[:17]) == code[17]
+        return f"统一社会信用代码第17位（组织机构代码校验码）应为“{org_code_check(org[:8])}”，收到“{org[8]}”"
+    if uscc_check(code[:17]) != code[17]:
+        return f"统一社会信用代码第18位（校验码）应为“{uscc_check(code[:17])}”，收到“{code[17]}”"
+    return None
+
+
+def is_valid_uscc(code: str | None) -> bool:
+    """True when `code` is 18 characters of the GB 32100 alphabet with both check characters right."""
+    return uscc_problem(code) is None

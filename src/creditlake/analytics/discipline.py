@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from creditlake.codes import is_valid_uscc
 from creditlake.serve.store import query
 from creditlake.settings import Settings
 
@@ -30,18 +29,25 @@ class RestrictionAnswer:
                 "grounds": self.grounds}
 
 
-def is_restricted(settings: Settings, uscc: str, department: str) -> RestrictionAnswer:
-    """Whether `department` must restrict grants to `uscc`, with every case that says so."""
-    uscc = uscc.strip().upper()
-    if not is_valid_uscc(uscc):
-        raise ValueError(f"{uscc!r} is not a valid unified social credit code")
+def restriction_grounds(run_query, uscc: str, department: str) -> RestrictionAnswer:
+    """Whether `department` must restrict grants to `uscc`, with every case that says so; `run_query(sql, params)`
+    reads the serving store (store.query for a command, a StoreReader's for the profile service). BadCode (a
+    ValueError) for a malformed code."""
+    from creditlake.profile.lookup import checked_code
+
+    code = checked_code(uscc)
     if department not in DEPARTMENTS:
         raise ValueError(f"unknown department {department!r} (one of: {', '.join(DEPARTMENTS)})")
-    grounds = query(settings, (
+    grounds = run_query(
         "SELECT case_id, trigger_department_name, sanction, shared_on, measure, basis, deadline, status "
-        "FROM mart_discipline_cases WHERE enterprise_id = ? AND restricting_department = ? ORDER BY shared_on DESC"),
-        [uscc, department])
-    return RestrictionAnswer(uscc, department, bool(grounds), grounds)
+        "FROM mart_discipline_cases WHERE enterprise_id = ? AND restricting_department = ? ORDER BY shared_on DESC",
+        [code, department])
+    return RestrictionAnswer(code, department, bool(grounds), grounds)
+
+
+def is_restricted(settings: Settings, uscc: str, department: str) -> RestrictionAnswer:
+    """Whether `department` must restrict grants to `uscc`, with every case that says so."""
+    return restriction_grounds(lambda sql, params: query(settings, sql, params), uscc, department)
 
 
 def record_question(settings: Settings, answer: RestrictionAnswer, purpose: str) -> None:

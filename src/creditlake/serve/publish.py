@@ -51,6 +51,21 @@ SERVED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Served tables read by one enterprise at a time: the DuckDB file keeps their rows in this column's order (its zone
+# maps then skip all but a row group or two), PostgreSQL indexes it.
+LOOKUP_KEYS: dict[str, str] = {"profile_records": "enterprise_id", "mart_enterprise_profile": "enterprise_id"}
+
+
+def derived_tables(spark, settings: Settings) -> dict:
+    """Served tables computed at publication from the lake, not stored in it: the enterprise profile's records
+    (creditlake.profile.records), one pass over the profiled silver tables."""
+    from creditlake.catalogue import default_catalogue
+    from creditlake.profile.records import TABLE, profile_records
+
+    records = profile_records(spark, default_catalogue(), lambda table: read_table(spark, "silver", table, settings))
+    return {} if records is None else {TABLE: records}
+
+
 def servable(df):
     """Pure: the frame as the serving store takes it: lists as text joined by '；', no pseudonym columns."""
     from pyspark.sql import functions as F, types as T
@@ -80,6 +95,10 @@ def export_gold(spark, settings: Settings, tables: tuple[str, ...] = SERVED_TABL
         path = run_dir / table
         servable(df).write.mode("overwrite").option("compression", "zstd").parquet(str(path))
         out[table] = path
+    for table, df in derived_tables(spark, settings).items():
+        path = run_dir / table
+        df.write.mode("overwrite").option("compression", "zstd").parquet(str(path))
+        out[table] = path
     return out
 
 
@@ -92,7 +111,8 @@ def _publish_duckdb(url: str, exports: dict[str, Path]) -> dict[str, int]:
     counts = {}
     with duckdb.connect(str(tmp)) as con:
         for table, path in exports.items():
-            con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM read_parquet(?)', [str(path / "*.parquet")])
+            order = f' ORDER BY "{LOOKUP_KEYS[table]}"' if table in LOOKUP_KEYS else ""
+            con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM read_parquet(?){order}', [str(path / "*.parquet")])
             counts[table] = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
         con.execute("CHECKPOINT")
     # Readers (Superset, the report) open the file per query: they see the old file or the new, never half.
@@ -131,6 +151,8 @@ def _publish_postgres(url: str, exports: dict[str, Path]) -> dict[str, int]:
                 for batch in data.to_batches():
                     for row in zip(*(c.to_pylist() for c in batch.columns)):
                         copy.write_row(row)
+            if table in LOOKUP_KEYS:
+                con.execute(f'CREATE INDEX ON {staging}."{table}" ("{LOOKUP_KEYS[table]}")')
             counts[table] = data.num_rows
         # One transaction: readers see the old schema until the commit, then the new one.
         con.execute(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")

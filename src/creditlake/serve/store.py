@@ -50,6 +50,59 @@ def query(settings: Settings, sql: str, params: tuple | list | None = None) -> l
         return list(con.execute(sql, params or []).fetchall())
 
 
+class StoreReader:
+    """Read-only queries for a long-lived process (the profile service): connections kept open, one per thread, and
+    the DuckDB file reopened when a publication has swapped in a new one; `query` has store.query's signature."""
+
+    def __init__(self, settings: Settings):
+        import threading
+
+        self._settings = settings
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._duckdb = None  # (file identity, connection) shared by every thread's cursor
+        self._is_duckdb = backend(settings.serving) == "duckdb"
+
+    def _duckdb_cursor(self):
+        import duckdb
+
+        path = duckdb_path(self._settings.serving)
+        st = path.stat()
+        identity = (st.st_ino, st.st_mtime_ns)
+        held = getattr(self._local, "cursor", None)
+        if held is not None and held[0] == identity:
+            return held[1]
+        with self._lock:
+            if self._duckdb is None or self._duckdb[0] != identity:
+                self._duckdb = (identity, duckdb.connect(str(path), read_only=True))
+            cursor = self._duckdb[1].cursor()
+        self._local.cursor = (identity, cursor)
+        return cursor
+
+    def _pg_connection(self):
+        import psycopg
+        from psycopg.rows import dict_row
+
+        con = getattr(self._local, "pg", None)
+        if con is None or con.closed:
+            con = psycopg.connect(pg_dsn(self._settings.serving), row_factory=dict_row, autocommit=True)
+            con.read_only = True
+            con.execute(f"SET search_path TO {PG_SCHEMA}")
+            self._local.pg = con
+        return con
+
+    def query(self, sql: str, params: tuple | list | None = None) -> list[dict[str, Any]]:
+        if self._is_duckdb:
+            cur = self._duckdb_cursor().execute(sql, params or [])
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+        try:
+            return list(self._pg_connection().execute(sql, params or []).fetchall())
+        except Exception:
+            self._local.pg = None  # a broken connection is not reused
+            raise
+
+
 def table_checksum(settings: Settings, table: str) -> str:
     """MD5 over the sorted MD5s of a served table's rows: equal contents give equal checksums, whatever the order
     rows were written in (used to prove reruns and backfills idempotent)."""

@@ -1,0 +1,108 @@
+"""What the enterprise profile (企业全景画像) shows, read from the catalogue alone: its information classes (大类), their
+sub-classes (小类), each sub-class's source, columns, headings and who may read each column.
+
+A dataset enters the profile by its catalogue entry's `profile:` block; a dataset whose rows hold several kinds of
+record (`split_by`, e.g. the licence type) gives one sub-class per kind. Nothing here knows any dataset by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from creditlake.catalogue import PROFILE_CATEGORIES, Catalogue, Dataset, Source
+
+# The readers of the profile, from least to most entitled; a role reads the columns disclosed to it and to those before.
+ROLES: tuple[str, ...] = ("public", "department", "regulator")
+ROLE_NAMES: dict[str, str] = {"public": "社会公众", "department": "政府部门", "regulator": "市场监管部门"}
+# Flows: a dataset delivered every period keeps its newest records only (近12期), unless its entry says otherwise.
+FLOW_CADENCES = ("monthly", "daily", "quarterly")
+LATEST_FLOW = 12
+NO_VALUE = "未注明"  # the kind of a record of a split dataset whose kind column is empty
+
+
+@dataclass(frozen=True)
+class ShownColumn:
+    name: str
+    heading: str
+    disclosed_to: str  # one of ROLES
+    type: str
+
+
+@dataclass(frozen=True)
+class Subclass:
+    id: str  # "<source>.<dataset>" or "<source>.<dataset>.<value>" for one kind of a split dataset
+    category: str  # key of PROFILE_CATEGORIES
+    name: str  # 小类, in Chinese
+    base_name: str  # the dataset's 小类 before a split: name is "<base_name>（<split_value>）"
+    source: str
+    source_name: str  # the department or utility, in Chinese
+    dataset: str
+    dataset_name: str
+    enterprise_column: str  # the column that holds the enterprise's code (or the account, for links_via)
+    split_by: str | None
+    split_value: str | None
+    columns: tuple[ShownColumn, ...]
+    order_by: str
+    latest: int | None
+
+    @property
+    def category_name(self) -> str:
+        return PROFILE_CATEGORIES[self.category]
+
+    @property
+    def table(self) -> str:
+        return f"{self.source}__{self.dataset}"
+
+    def columns_for(self, role: str) -> tuple[ShownColumn, ...]:
+        """The columns `role` reads, in the catalogue's order."""
+        rank = ROLES.index(role)
+        return tuple(c for c in self.columns if ROLES.index(c.disclosed_to) <= rank)
+
+
+def _order_by(dataset: Dataset, shown: list[str]) -> str:
+    if dataset.profile and dataset.profile.order_by:
+        return dataset.profile.order_by
+    dates = [c.name for c in dataset.lake_columns() if c.type in ("date", "timestamp") and c.name in shown]
+    periods = [n for n in shown if n in ("period", "month", "report_year", "year")]
+    return (dates or periods or [dataset.key])[0]
+
+
+def dataset_subclasses(source: Source, dataset: Dataset) -> list[Subclass]:
+    """The sub-classes one catalogued dataset gives the profile (none without a `profile:` entry)."""
+    entry = dataset.profile
+    if entry is None:
+        return []
+    lake = {c.name: c for c in dataset.lake_columns()}
+    link = entry.enterprise_column or dataset.links_to_enterprise or (dataset.links_via and dataset.links_via.column)
+    names = entry.columns or [n for n, c in lake.items() if n != link and not c.pseudonymise]
+    shown = tuple(ShownColumn(n, lake[n].heading, lake[n].disclosed_to, lake[n].type)
+                  for n in names if lake[n].disclosed_to is not None)
+    name = entry.subclass or dataset.name_zh
+    latest = entry.latest if entry.latest is not None else (LATEST_FLOW if dataset.cadence in FLOW_CADENCES else None)
+    common = dict(category=entry.category, source=source.code, source_name=source.name_zh, dataset=dataset.code,
+                  dataset_name=dataset.name_zh, enterprise_column=link, split_by=entry.split_by, columns=shown,
+                  order_by=_order_by(dataset, [c.name for c in shown]), latest=latest)
+    if entry.split_by is None:
+        return [Subclass(id=f"{source.code}.{dataset.code}", name=name, base_name=name, split_value=None, **common)]
+    split = lake[entry.split_by]
+    values = [*(split.allowed or []), *([NO_VALUE] if split.nullable else [])]
+    return [Subclass(id=f"{source.code}.{dataset.code}.{value}", name=f"{name}（{value}）", base_name=name,
+                     split_value=value, **common) for value in values]
+
+
+def subclasses(catalogue: Catalogue) -> list[Subclass]:
+    """Every sub-class of the profile, by class in PROFILE_CATEGORIES' order, then source and dataset."""
+    order = list(PROFILE_CATEGORIES)
+    found = [sub for source, dataset in catalogue.datasets() for sub in dataset_subclasses(source, dataset)]
+    return sorted(found, key=lambda s: (order.index(s.category), s.source, s.dataset))
+
+
+_INDEX: dict[int, tuple[Catalogue, dict[str, Subclass]]] = {}
+
+
+def subclass_index(catalogue: Catalogue) -> dict[str, Subclass]:
+    """Sub-classes by id, computed once per catalogue object."""
+    held = _INDEX.get(id(catalogue))
+    if held is None or held[0] is not catalogue:
+        held = _INDEX[id(catalogue)] = (catalogue, {s.id: s for s in subclasses(catalogue)})
+    return held[1]

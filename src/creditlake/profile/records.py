@@ -1,0 +1,114 @@
+"""The profile's records: every silver row of every profiled dataset as one row of `profile_records`, served for
+lookups by enterprise (creditlake.profile.lookup) and for the 企业全景 dashboard.
+
+One pass over the lake: each dataset's rows are projected onto one shape (enterprise, sub-class, date, the record as
+JSON keyed by column name, and as Chinese text), unioned, then reduced by two windows over the union: the newest
+delivery of each record (a record is identified by its dataset's `unique` columns, so a monthly snapshot shows its
+current state and a corrected event its correction), and the newest `latest` records of a flow per enterprise.
+"""
+
+from __future__ import annotations
+
+from creditlake.catalogue import PROFILE_CATEGORIES, Catalogue
+from creditlake.profile.definition import NO_VALUE, Subclass, subclasses
+
+TABLE = "profile_records"
+COLUMNS = ("enterprise_id", "category_order", "category", "subclass_id", "subclass", "source_name", "record_date",
+           "record", "content")
+_SEP = "\u0001"
+
+
+def _value_text(sub_col, F):
+    """A column's value as a reader sees it in the text form: 是/否 for booleans, ISO dates, plain numbers."""
+    col = F.col(sub_col.name)
+    if sub_col.type == "boolean":
+        return F.when(col, F.lit("是")).when(~col, F.lit("否"))
+    if sub_col.type == "decimal":
+        return F.regexp_replace(F.regexp_replace(col.cast("string"), r"(\.\d*?)0+$", "$1"), r"\.$", "")
+    return col.cast("string")
+
+
+def dataset_frame(df, subs: list[Subclass], unique: list[str], accounts=None):
+    """Pure: one dataset's silver rows -> the union's shape, before the windows (one frame for all its sub-classes).
+
+    `accounts` (account_no, uscc), for a dataset that reaches the enterprise through an account."""
+    from pyspark.sql import functions as F
+
+    sub = subs[0]
+    if accounts is not None:
+        df = df.join(accounts, on=sub.enterprise_column, how="inner").withColumn("_enterprise", F.col("_account_uscc"))
+    else:
+        df = df.withColumn("_enterprise", F.upper(F.trim(F.col(sub.enterprise_column))))
+    prefix = f"{sub.source}.{sub.dataset}"
+    if sub.split_by is None:
+        sub_id, sub_name = F.lit(prefix), F.lit(sub.name)
+    else:
+        value = F.coalesce(F.col(sub.split_by).cast("string"), F.lit(NO_VALUE))
+        sub_id = F.concat(F.lit(prefix + "."), value)
+        sub_name = F.concat(F.lit(sub.base_name + "（"), value, F.lit("）"))
+    cols = sub.columns
+    record = F.to_json(F.struct(*[F.col(c.name) for c in cols])) if cols else F.lit("{}")
+    content = F.concat_ws("；", *[F.concat(F.lit(f"{c.heading}："), _value_text(c, F)) for c in cols])
+    return df.select(
+        F.col("_enterprise").alias("enterprise_id"),
+        F.lit(list(PROFILE_CATEGORIES).index(sub.category) + 1).alias("category_order"),
+        F.lit(sub.category_name).alias("category"),
+        sub_id.alias("subclass_id"), sub_name.alias("subclass"), F.lit(sub.source_name).alias("source_name"),
+        F.col(sub.order_by).cast("string").alias("record_date"),
+        record.alias("record"), content.alias("content"),
+        F.concat_ws(_SEP, F.lit(prefix), *[F.col(c).cast("string") for c in unique]).alias("_record_key"),
+        F.col("_period"), F.col("_row_number"),
+        F.lit(sub.latest).cast("int").alias("_latest"),
+    )
+
+
+def newest(union):
+    """Pure: the newest delivery of each record, then the newest `_latest` records per enterprise and sub-class."""
+    from pyspark.sql import Window, functions as F
+
+    by_record = Window.partitionBy("_record_key").orderBy(F.col("_period").desc(), F.col("_row_number").desc())
+    by_sub = Window.partitionBy("enterprise_id", "subclass_id").orderBy(
+        F.col("record_date").desc_nulls_last(), F.col("_record_key"))
+    current = union.withColumn("_version", F.row_number().over(by_record)).where("_version = 1")
+    ranked = current.withColumn("_rank", F.row_number().over(by_sub))
+    return ranked.where(F.col("_latest").isNull() | (F.col("_rank") <= F.col("_latest"))).select(*COLUMNS)
+
+
+def profile_records(spark, catalogue: Catalogue, read):
+    """The profile's records from the silver tables `read(table)` returns (None: not delivered yet); None when no
+    profiled dataset has been delivered."""
+    from pyspark.sql import functions as F
+
+    by_dataset: dict[tuple[str, str], list[Subclass]] = {}
+    for sub in subclasses(catalogue):
+        by_dataset.setdefault((sub.source, sub.dataset), []).append(sub)
+    frames = []
+    for (source, code), subs in by_dataset.items():
+        df = read(f"{source}__{code}")
+        if df is None:
+            continue
+        dataset = catalogue.dataset(source, code)
+        accounts = None
+        if dataset.links_via is not None:
+            linked = read(f"{source}__{dataset.links_via.dataset}")
+            if linked is None:
+                continue
+            target = catalogue.dataset(source, dataset.links_via.dataset)
+            accounts = _account_owners(linked, dataset.links_via.column, target.links_to_enterprise, F)
+        frames.append(dataset_frame(df, subs, dataset.unique, accounts))
+    if not frames:
+        return None
+    union = frames[0]
+    for frame in frames[1:]:
+        union = union.unionByName(frame)
+    return newest(union)
+
+
+def _account_owners(accounts, account_column: str, uscc_column: str, F):
+    """Pure: each account's owner in its newest delivery (account_no, _account_uscc)."""
+    from pyspark.sql import Window
+
+    w = Window.partitionBy(account_column).orderBy(F.col("_period").desc(), F.col("_row_number").desc())
+    return (accounts.select(account_column, F.upper(F.trim(F.col(uscc_column))).alias("_account_uscc"),
+                            "_period", "_row_number")
+            .withColumn("_n", F.row_number().over(w)).where("_n = 1").select(account_column, "_account_uscc"))

@@ -128,7 +128,8 @@ def test_records_newest_delivery_split_kinds_and_latest_flows(spark):
         (A, "tiny.use", "2024-03"), (A, "tiny.use", "2024-02"),  # latest: 2 of 3 months
     }
     renewed = rows[(A, "tiny.permits.甲类", "2026-01-31")]
-    assert renewed.subclass == "测试许可（甲类）" and renewed.category == "行政许可" and renewed.source_name == "测试局"
+    assert renewed.info_subclass == "测试许可（甲类）" and renewed.info_class == "行政许可"
+    assert renewed.source_name == "测试局" and renewed.class_order == 2
     assert json.loads(renewed.record) == {"permit_no": "P1", "kind": "甲类", "valid_until": "2026-01-31", "fee": 12.0}
     assert renewed.content == "许可证编号：P1；许可类别：甲类；有效期至：2026-01-31；收费（元）：12"
     assert "inspector" not in renewed.record and "p1_x" not in renewed.content  # a pseudonym is never shown

@@ -55,6 +55,22 @@ def fill_row(dataset: Dataset, e: Enterprise, values: dict, period: str, rng: ra
     return row
 
 
+# How often a well-documented firm (world.DOCUMENTED_EVERY) appears in a month's delivery of an event dataset; it
+# appears in every delivery of a periodic one.
+DOCUMENTED_EVENT_SHARE = 0.5
+
+
 def generic_rows(world: World, dataset: Dataset, period: str, rng: random.Random) -> Iterator[tuple[Enterprise, dict]]:
-    for e in pick_enterprises(world, dataset, period, rng):
-        yield e, {}
+    """The cadence's draw, then the well-documented firms not drawn (after the others: their rows are those of a
+    world without them)."""
+    picked = pick_enterprises(world, dataset, period, rng)
+    yield from ((e, {}) for e in picked)
+    if not appears(dataset, period):
+        return
+    drawn = {e.index for e in picked}
+    for e in world.alive_in(period):
+        if not e.documented or e.index in drawn:
+            continue
+        own = random.Random(f"{e.uscc}:{dataset.code}:{period}:documented")
+        if dataset.cadence not in ("event", "daily") or own.random() < DOCUMENTED_EVENT_SHARE:
+            yield e, {}

@@ -51,6 +51,8 @@ SHELL_CLUSTER_SHARE = 0.01     # enterprises registered in shell clusters
 # Industries that need a licence to operate, and which: the dbt seed mart_warnings reads (one list for both).
 LICENSED_INDUSTRIES_SEED = REPO_ROOT / "dbt_project" / "seeds" / "licensed_industries.csv"
 LICENCE_MISSING_SHARE = 0.1    # of the enterprises in those industries, operating without ever getting it
+DOCUMENTED_EVERY = 500         # one well-documented enterprise per this many (at least one): a large, long-lived
+# firm every department deals with, so the panoramic profile has someone to show whole (generic.generic_rows)
 LICENCE_LAG_DAYS = (7, 45)     # establishment to the grant: weeks to apply, then the authority's legal limit
 LICENCE_YEARS = 5              # a food business licence is valid five years; renewed (延续) while operating
 # The confounders (confounders.py) are patterns of a year or more (seasonal loads, steady complaint levels, a
@@ -99,6 +101,7 @@ class Enterprise:
     site_kwh: float = 0.0  # a construction site's own power account (临时用电): monthly use while the project runs
     site_end: str | None = None  # the project's last month: half its use, then zero (or the account closed)
     site_closed: bool = False  # the site account closed after the project: no more rows
+    documented: bool = False  # a large firm with records in every department's data (DOCUMENTED_EVERY)
     complaint_level: float = 0.0  # complaints a month on top of its industry's rate (a large consumer-facing firm)
     complaint_peaks: frozenset[int] = frozenset()  # calendar months of a recurring complaint peak
     peak_level: float = 0.0  # complaints expected in a peak month
@@ -214,6 +217,7 @@ def build_world(n: int, months: list[str], rng: random.Random, confounders: bool
         from creditlake.generate.confounders import plant_confounders
 
         plant_confounders(ents, months)  # each enterprise's own streams: the draws above are those of before
+    _plant_documented(ents, months)
     # Drawn last, from a stream of its own, so the enterprises are those of a world without officials.
     officials = build_officials(clusters, {e.cluster: e.district for e in ents if e.cluster is not None},
                                 random.Random(rng.random()))
@@ -221,6 +225,18 @@ def build_world(n: int, months: list[str], rng: random.Random, confounders: bool
     for period in months:  # before any worker forks, so every worker shares the lists
         world.alive_in(period)
     return world
+
+
+def _plant_documented(ents: list[Enterprise], months: list[str]) -> None:
+    """The largest ordinary firms (by capital) that operate through the whole window become well documented; no
+    draw, so the rest of the world is that of a world without them."""
+    first, last = first_day(months[0]), last_day(months[-1])
+    ordinary = [e for e in ents if e.established < first and e.deregistered is None and e.dormant_from is None
+                and not e.lost_contact and e.cluster is None and e.confounder is None and not e.licence_missing]
+    want = max(1, len(ents) // DOCUMENTED_EVERY)
+    for e in sorted(ordinary, key=lambda e: (-e.capital, e.index))[:want]:
+        if e.operating(last):
+            e.documented = True
 
 
 def _plant_shell_clusters(ents: list[Enterprise], months: list[str], rng: random.Random) -> dict[int, dict]:

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from creditlake.catalogue import Catalogue, default_catalogue
+from creditlake.ledger.group_commit import GroupCommit
 from creditlake.profile.definition import ROLE_NAMES
 from creditlake.profile.lookup import (
     BadCode, NotFound, Reader, category_code, enterprise_profile, record_lookup, search_by_name,
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
     store = StoreReader(settings)
     book = TokenBook(settings)
     key = load_key(settings)
+    ledger = GroupCommit(settings)
     bearer = HTTPBearer(auto_error=False, description="访问令牌（creditlake api-token issue）")
 
     app = FastAPI(title="企业信用信息查询服务", version="1",
@@ -98,7 +100,7 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
         return purpose or REGULATOR_PURPOSE
 
     def looked_up(holder: Holder, uscc: str, purpose: str, classes: list[str]) -> None:
-        record_lookup(settings, uscc, pseudonym(holder.holder, key), purpose, holder.role, classes)
+        record_lookup(settings, uscc, pseudonym(holder.holder, key), purpose, holder.role, classes, ledger.append)
 
     def profile_of(holder: Holder, uscc: str, purpose: str | None, category: str | None = None):
         why = purpose_of(holder, purpose)

@@ -179,12 +179,15 @@ def search_by_name(query: Query, text: str, limit: int = 20) -> list[dict[str, A
 
 
 def record_lookup(settings, uscc: str, by: str, purpose: str, role: str = "regulator",
-                  classes: list[str] | None = None) -> None:
+                  classes: list[str] | None = None, append=None) -> None:
     """Who looked at which enterprise, why and what was returned, in the tamper-evident ledger (no personal data:
-    `by` is a role or a pseudonym)."""
+    `by` is a role or a pseudonym); `append(kind, record)` is the service's group commit, else one append."""
     from creditlake.ledger import append_event
 
     record = {"uscc": uscc, "by": by, "role": role, "purpose": purpose}
     if classes is not None:
         record["classes"] = classes
-    append_event("profile_lookup", record, settings)
+    if append is not None:
+        append("profile_lookup", record)
+    else:
+        append_event("profile_lookup", record, settings)

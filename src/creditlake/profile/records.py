@@ -13,7 +13,7 @@ from creditlake.catalogue import PROFILE_CATEGORIES, Catalogue
 from creditlake.profile.definition import NO_VALUE, Subclass, subclasses
 
 TABLE = "profile_records"
-COLUMNS = ("enterprise_id", "category_order", "category", "subclass_id", "subclass", "source_name", "record_date",
+COLUMNS = ("enterprise_id", "class_order", "info_class", "subclass_id", "info_subclass", "source_name", "record_date",
            "record", "content")
 _SEP = "\u0001"
 
@@ -51,9 +51,9 @@ def dataset_frame(df, subs: list[Subclass], unique: list[str], accounts=None):
     content = F.concat_ws("；", *[F.concat(F.lit(f"{c.heading}："), _value_text(c, F)) for c in cols])
     return df.select(
         F.col("_enterprise").alias("enterprise_id"),
-        F.lit(list(PROFILE_CATEGORIES).index(sub.category) + 1).alias("category_order"),
-        F.lit(sub.category_name).alias("category"),
-        sub_id.alias("subclass_id"), sub_name.alias("subclass"), F.lit(sub.source_name).alias("source_name"),
+        F.lit(list(PROFILE_CATEGORIES).index(sub.category) + 1).alias("class_order"),
+        F.lit(sub.category_name).alias("info_class"),
+        sub_id.alias("subclass_id"), sub_name.alias("info_subclass"), F.lit(sub.source_name).alias("source_name"),
         F.col(sub.order_by).cast("string").alias("record_date"),
         record.alias("record"), content.alias("content"),
         F.concat_ws(_SEP, F.lit(prefix), *[F.col(c).cast("string") for c in unique]).alias("_record_key"),

@@ -61,6 +61,9 @@ VERBOSE: dict[str, str] = {
     "month": "月份", "month_start": "月初日期", "month_end": "月末日期", "as_of_month": "月份",
     "district_code": "区县代码", "district_name": "区县", "industry_code": "行业代码", "industry_name": "行业",
     "enterprise_id": "统一社会信用代码", "enterprise_name": "企业名称", "enterprise_link": "企业名称（点击查看全景）",
+    # the profile's records (creditlake.profile.records)
+    "class_order": "大类序号", "info_class": "信息大类", "info_subclass": "信息小类", "source_name": "来源部门",
+    "record_date": "日期", "content": "内容",
     # regional indicators
     "new_registrations": "新设企业数", "deregistrations": "注销企业数", "stock": "企业存量", "net_growth": "净增长",
     "new_capital_10k_cny": "新设注册资本（万元）", "stock_capital_10k_cny": "存量注册资本（万元）",
@@ -139,7 +142,8 @@ TYPES: dict[str, str] = {
     "decided_on": "DATE", "received_on": "DATE", "closed_on": "DATE", "valid_from": "DATE", "valid_until": "DATE",
     "inspected_on": "DATE", "filed_on": "DATE", "judged_on": "DATE", "action_date": "DATE", "removed_on": "DATE",
     "shared_on": "DATE", "deadline": "DATE", "first_granted_on": "DATE", "granted_on": "DATE",
-    "first_action_on": "DATE", "last_action_on": "DATE", "actions": "BIGINT", "within_limit": "BIGINT",
+    "first_action_on": "DATE", "last_action_on": "DATE", "class_order": "INTEGER", "actions": "BIGINT",
+    "within_limit": "BIGINT",
     "within_extension": "BIGINT", "overdue": "BIGINT", "overdue_undone": "BIGINT", "median_days": "DOUBLE",
     "registrations_approved": "BIGINT",
     "out_of_pattern_approvals": "BIGINT",
@@ -474,8 +478,16 @@ def _fact(key: str, table: str, name: str, description: str, cols: list[str], ex
                        sql=fact_sql(table, cols, extra), metrics=[COUNT]))
 
 
-PENALTIES = _fact("penalties", "fct_penalties", "行政处罚", "行政处罚决定",
-                  ["case_id", "enterprise_id", "department_name", "decided_on", "sanction", "amount_cny"])
+# Every record of every profiled dataset (the catalogue's classes and sub-classes): the same records `creditlake
+# profile` and the query service show, as text (a dashboard is read by regulator staff: every column).
+PROFILE_RECORDS = _ds(Dataset(
+    "profile_records", "企业全景信息", "企业全景：各部门报送的每条信息（按信息大类、小类，由数据目录定义）",
+    ["enterprise_id", "class_order", "info_class", "info_subclass", "source_name", "record_date", "content"]
+    + PROFILE_COLS,
+    sql=fact_sql("profile_records", ["enterprise_id", "class_order", "info_class", "info_subclass", "source_name",
+                                     "record_date", "content"]),
+    metrics=[COUNT, ("subclasses", "信息小类数", "COUNT(DISTINCT info_subclass)", ",d")],
+))
 COMPLAINTS = _fact("complaints", "fct_complaints", "投诉举报", "投诉举报（12315 等渠道）",
                    ["complaint_id", "enterprise_id", "received_on", "month", "kind", "category", "channel",
                     "amount_cny", "status", "closed_on"],
@@ -484,26 +496,6 @@ MEDIATION = _fact("mediation", "fct_mediation_cases", "纠纷调解", "消费纠
                   ["case_id", "complaint_id", "enterprise_id", "category", "outcome", "amount_cny", "settled_cny",
                    "closed_on"],
                   extra=["SUBSTRING(CAST(f.closed_on AS VARCHAR), 1, 7) AS month"], extra_cols=["month"])
-LICENCES = _fact("licences", "fct_licences", "行政许可", "行政许可决定",
-                 ["licence_no", "enterprise_id", "licence_type", "action", "decided_on", "valid_from", "valid_until"])
-INSPECTIONS = _fact("inspections", "fct_inspections", "监督检查", "监督检查记录",
-                    ["inspection_id", "enterprise_id", "inspection_type", "inspected_on", "result"])
-COURT = _fact("court_cases", "fct_court_cases", "司法案件", "涉企司法案件",
-              ["case_no", "enterprise_id", "court_name", "case_type", "cause", "role", "filed_on", "judged_on",
-               "document_type", "outcome", "amount_cny"])
-ABNORMAL = _fact("abnormal_listings", "fct_abnormal_listings", "经营异常名录", "列入、移出经营异常名录",
-                 ["decision_no", "enterprise_id", "action", "action_date", "reason", "removal_reason", "authority"])
-CREDIT = _fact("credit_listings", "fct_credit_listings", "信用名单", "红黑名单等信用名单",
-               ["entry_id", "enterprise_id", "list_type", "field", "listing_authority", "reason", "listed_on",
-                "valid_until", "removed_on", "removal_reason"])
-# Without `email`: a contact address is not needed to read a profile.
-ANNUAL = _fact("annual_reports", "fct_annual_reports", "年度报告", "企业年度报告",
-               ["enterprise_id", "report_year", "filed_on", "is_filed_on_time", "business_status", "employees",
-                "insured_headcount"])
-TAX = _fact("tax_filings", "fct_tax_filings", "纳税申报", "每月纳税申报",
-            ["enterprise_id", "month", "returns_filed", "declared_cny", "is_zero_declaration", "is_late"])
-UTILITY = _fact("utility_use", "fct_utility_use", "水电气用量", "每月水、电、气用量",
-                ["enterprise_id", "month", "utility", "unit", "quantity", "accounts_read"])
 
 # fct_grants and the discipline measures name departments and grant kinds by code.
 GRANT_DEPARTMENTS = {"finance": "财政局", "procurement": "公共资源交易中心", "housing": "住房和城乡建设局",
@@ -768,7 +760,8 @@ def table(key, title, ds, columns, *, order_by=None, descending=True, page_lengt
     params = _COMMON | {
         "query_mode": "raw", "all_columns": list(columns), "groupby": [], "metrics": [], "percent_metrics": [],
         "adhoc_filters": list(filters),
-        "order_by_cols": [json.dumps([order_by, not descending])] if order_by else [],
+        "order_by_cols": ([json.dumps([order_by, not descending])] if isinstance(order_by, str)
+                          else [json.dumps([c, not desc]) for c, desc in order_by or []]),
         "row_limit": row_limit, "server_page_length": 10, "server_pagination": False, "page_length": page_length,
         "include_search": True, "show_cell_bars": False, "allow_render_html": True, "color_pn": False,
         "table_timestamp_format": "%Y-%m-%d",
@@ -926,47 +919,21 @@ table("profile_counts", "信用信息汇总", PROFILE,
       order_by="warnings", page_length=10, formats={"mediation_settled_share": ".0%"})
 line("profile_activity_trend", "活跃指数走势", ACTIVITY, "month_start", [M_ACTIVITY], fmt=".1f",
      description="所选企业（未选择时为范围内平均）的月度活跃指数")
+agg_table("profile_classes", "有记录的信息小类", PROFILE_RECORDS, ["info_class", "info_subclass", "source_name"],
+          [metric("COUNT(*)", "记录数")], page_length=15,
+          description="所选企业在各信息大类、小类（由数据目录定义）下的记录数；未选择企业时为范围内合计")
+table("profile_records", "全部信息（按信息大类、小类）", PROFILE_RECORDS,
+      ["enterprise_name", "info_class", "info_subclass", "source_name", "record_date", "content"],
+      order_by=[("class_order", False), ("info_subclass", False), ("record_date", True)], page_length=20,
+      row_limit=2000, description="各部门报送的每条信息，与 creditlake profile 和企业信用信息查询服务所示相同")
 table("profile_warnings", "风险预警", WARNINGS,
       ["enterprise_name", "month", "warning_type_zh", "severity", "evidence"], order_by="month", page_length=10)
-table("profile_penalties", "行政处罚", PENALTIES,
-      ["enterprise_name", "case_id", "department_name", "decided_on", "sanction", "amount_cny"],
-      order_by="decided_on", page_length=10, formats={"amount_cny": ",.2f"})
-table("profile_licences", "行政许可", LICENCES,
-      ["enterprise_name", "licence_no", "licence_type", "action", "decided_on", "valid_from", "valid_until"],
-      order_by="decided_on", page_length=10)
-table("profile_inspections", "监督检查", INSPECTIONS,
-      ["enterprise_name", "inspection_id", "inspection_type", "inspected_on", "result"],
-      order_by="inspected_on", page_length=10)
-table("profile_complaints", "投诉举报", COMPLAINTS,
-      ["enterprise_name", "complaint_id", "received_on", "category", "channel", "amount_cny", "status",
-       "closed_on"], order_by="received_on", page_length=10, formats={"amount_cny": ",.2f"})
-table("profile_mediation", "纠纷调解", MEDIATION,
-      ["enterprise_name", "case_id", "category", "outcome", "amount_cny", "settled_cny", "closed_on"],
-      order_by="closed_on", page_length=10, formats={"amount_cny": ",.2f", "settled_cny": ",.2f"})
-table("profile_court", "司法案件", COURT,
-      ["enterprise_name", "case_no", "court_name", "case_type", "cause", "role", "filed_on", "judged_on",
-       "outcome", "amount_cny"], order_by="filed_on", page_length=10, formats={"amount_cny": ",.2f"})
-table("profile_abnormal", "经营异常名录", ABNORMAL,
-      ["enterprise_name", "decision_no", "action", "action_date", "reason", "removal_reason", "authority"],
-      order_by="action_date", page_length=10)
-table("profile_credit", "信用名单", CREDIT,
-      ["enterprise_name", "list_type", "field", "listing_authority", "reason", "listed_on", "valid_until",
-       "removed_on"], order_by="listed_on", page_length=10)
 table("profile_discipline", "联合惩戒", DISCIPLINE,
       ["enterprise_name", "trigger_department_name", "sanction", "shared_on", "restricting_department_name",
        "measure", "deadline", "status"], order_by="shared_on", page_length=10)
 table("profile_grants", "获得授予（补贴、采购、资质、荣誉、项目）", GRANTS,
       ["enterprise_name", "grant_department_name", "grant_kind", "granted_on", "amount_cny", "grant_description"],
       order_by="granted_on", page_length=10, formats={"amount_cny": ",.2f"})
-table("profile_annual", "年度报告", ANNUAL,
-      ["enterprise_name", "report_year", "filed_on", "is_filed_on_time", "business_status", "employees",
-       "insured_headcount"], order_by="report_year", page_length=10)
-table("profile_tax", "纳税申报", TAX,
-      ["enterprise_name", "month", "returns_filed", "declared_cny", "is_zero_declaration", "is_late"],
-      order_by="month", page_length=10, row_limit=500, formats={"declared_cny": ",.2f"})
-table("profile_utility", "水电气用量", UTILITY,
-      ["enterprise_name", "month", "utility", "quantity", "unit", "accounts_read"],
-      order_by="month", page_length=10, row_limit=500, formats={"quantity": ",.1f"})
 
 # 6. 数据铁笼
 M_ACTIONS = metric("SUM(actions)", "办件数")
@@ -1213,13 +1180,9 @@ DASHBOARDS: list[Dashboard] = [
               "下列各类信息即只显示该企业；也可从“区域经济发展”“失联企业”“风险预警”看板中点击企业名称进入。", 12, 10)],
             [("profile_basic", 12, 40)],
             [("profile_counts", 8, 40), ("profile_activity_trend", 4, 40)],
-            [("profile_warnings", 6, 40), ("profile_penalties", 6, 40)],
-            [("profile_licences", 6, 40), ("profile_inspections", 6, 40)],
-            [("profile_complaints", 6, 40), ("profile_mediation", 6, 40)],
-            [("profile_court", 6, 40), ("profile_abnormal", 6, 40)],
-            [("profile_credit", 6, 40), ("profile_discipline", 6, 40)],
+            [("profile_classes", 4, 60), ("profile_records", 8, 60)],
+            [("profile_warnings", 6, 40), ("profile_discipline", 6, 40)],
             [("profile_grants", 12, 40)],
-            [("profile_annual", 4, 40), ("profile_tax", 4, 40), ("profile_utility", 4, 40)],
         ],
         filters=[
             Filter("NATIVE_FILTER-profile-district", "区县", PROFILE, "district_name", multi=False),
@@ -1230,7 +1193,7 @@ DASHBOARDS: list[Dashboard] = [
             Filter(NF_ENTERPRISE_ID, "统一社会信用代码", PROFILE, "enterprise_id", multi=False,
                    parent="NATIVE_FILTER-profile-enterprise"),
         ],
-        description="一家企业的全部信息：登记、活跃度、失联、预警、处罚、许可、检查、投诉、调解、司法、名单、年报、纳税、用能",
+        description="一家企业的全部信息：登记、活跃度、失联，各部门报送的全部信息（按数据目录的信息大类、小类），预警、联合惩戒、获得授予",
         cross_filters=False,
     ),
 ]

@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 from creditlake.catalogue import PROFILE_CATEGORIES, Catalogue, Source, load_catalogue
 from creditlake.codes import is_valid_uscc, uscc_problem
 from creditlake.profile.definition import ROLES, subclasses
-from creditlake.profile.lookup import BadCode, NotFound, Reader, enterprise_profile
+from creditlake.profile.lookup import BadCode, NotFound, Reader, definition, enterprise_profile
 from creditlake.profile.records import COLUMNS, TABLE, profile_records
 from creditlake.settings import reset_settings
 
@@ -215,11 +215,14 @@ def test_each_role_reads_its_columns(home):
     own = enterprise_profile(query, _tiny(), A, Reader("department", "tiny"))
 
     def headings(p, sub_id):
-        return next(s["columns"] for c in p.classes for s in c["subclasses"] if s["id"] == sub_id)
+        return list(next(s["records"][0] for c in p.classes for s in c["subclasses"] if s["id"] == sub_id))
 
-    assert [c["heading"] for c in headings(public, "tiny.permits.甲类")] == ["许可证编号", "许可类别", "有效期至"]
-    assert "收费（元）" in [c["heading"] for c in headings(regulator, "tiny.permits.甲类")]
-    assert "收费（元）" in [c["heading"] for c in headings(own, "tiny.permits.甲类")]  # its own data, whole
+    assert headings(public, "tiny.permits.甲类") == ["许可证编号", "许可类别", "有效期至"]
+    assert "收费（元）" in headings(regulator, "tiny.permits.甲类")
+    assert "收费（元）" in headings(own, "tiny.permits.甲类")  # its own data, whole
+    public_definition = {s["id"]: s["columns"] for c in definition(_tiny(), Reader("public")) for s in c["subclasses"]}
+    assert public_definition["tiny.permits.甲类"] == ["许可证编号", "许可类别", "有效期至"]
+    assert "tiny.accounts" not in public_definition
     assert "失联评分" not in public.summary and float(regulator.summary["失联评分"]) == 0.82
     assert all(c["code"] != "analysis" for c in public.classes)  # the regulator's analyses are not public
     assert any(s["id"] == "analysis.lost_contact" for c in regulator.classes for s in c["subclasses"])
@@ -271,6 +274,8 @@ def test_the_service_answers_by_role_with_chinese_labels(client):
     found = c.get("/enterprises", params={"name": "贵阳甲"}, headers=auth["public"]).json()
     assert [e["统一社会信用代码"] for e in found["enterprises"]] == [A]
     assert "/enterprises/{uscc}" in c.get("/openapi.json").json()["paths"]
+    listed = c.get("/classes", headers=auth["public"]).json()
+    assert listed["subclasses"] == 3 and listed["role_name"] == "社会公众"
 
 
 def test_the_service_says_what_is_wrong_with_the_right_status(client):
@@ -312,3 +317,38 @@ def test_every_lookup_is_in_the_ledger_which_verifies(client):
     assert entries[1]["classes"] == ["licensing"] and entries[0]["uscc"] == A
     assert all(e["by"].startswith("p1_") and "测试局" not in json.dumps(e, ensure_ascii=False) for e in entries)
     assert verify_ledger(get_settings()).ok
+
+
+def test_api_start_serves_over_http_and_stops(home, monkeypatch):
+    """The real service: `creditlake api start` runs uvicorn detached; it answers on 127.0.0.1 and stops."""
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    from creditlake.profile import service
+    from creditlake.profile.tokens import issue
+    from creditlake.settings import get_settings
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("CREDITLAKE_API_PORT", str(port))
+    reset_settings()
+    settings = get_settings()
+    token = issue(settings, "门户网站", "public")
+    cli = [sys.executable, "-m", "creditlake.cli", "api"]
+    started = subprocess.run([*cli, "start"], capture_output=True, text=True, timeout=120)
+    try:
+        assert started.returncode == 0, started.stderr
+        assert f"http://127.0.0.1:{port}/enterprises/" in started.stdout
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/enterprises/{A}",
+                                         headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            body = json.loads(resp.read())
+        assert body["summary"]["企业名称"] == "贵阳甲有限公司" and body["role"] == "public"
+        assert "pid" in subprocess.run([*cli, "status"], capture_output=True, text=True, timeout=60).stdout
+        assert subprocess.run([*cli, "start"], capture_output=True, text=True, timeout=60).returncode == 0  # idempotent
+    finally:
+        stopped = subprocess.run([*cli, "stop"], capture_output=True, text=True, timeout=60)
+    assert stopped.stdout.strip() == "stopped" and service.running(settings) is None

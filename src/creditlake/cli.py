@@ -400,6 +400,13 @@ def demo(
     done = _timed("superset")
     url = manage.start(settings)
     done(url)
+    from creditlake.profile import service as profile_service
+    from creditlake.profile.tokens import demo_tokens
+
+    done = _timed("profile query service")
+    api_url = profile_service.start(settings)
+    tokens_file = demo_tokens(settings)
+    done(api_url)
     report_path = settings.reports / f"creditlake-report-{end}.pdf"
     out.print()
     out.print("[bold]Where to look[/]")
@@ -411,12 +418,24 @@ def demo(
     for dash in DASHBOARDS:
         out.print(f"             {dash.title}  {url}/superset/dashboard/{dash.slug}/")
     out.print(f"  Report:    {report_path}")
-    out.print("  Lists:     creditlake lost-contact --district 520102   ·   creditlake profile <统一社会信用代码>")
+    documented = _best_documented(settings)
+    out.print(f"  Lists:     creditlake lost-contact --district 520102   ·   creditlake profile {documented}")
+    out.print(f"  API:       {api_url}/enterprises/{documented}  (OpenAPI {api_url}/docs; a token per role in "
+              f"{tokens_file}: curl -H 'Authorization: Bearer <token>' ...; `creditlake api stop`)")
     if service is not None:
         out.print(f"  Spark:     {service.ui_url}  (the home's Spark service, {service.url}; `creditlake spark stop`)")
     out.print(f"  Lake:      {settings.lake}")
     out.print(f"  Serving:   {settings.serving}")
     out.print(f"  Logs:      {settings.logs}")
+
+
+def _best_documented(settings) -> str:
+    """The enterprise with records in the most sub-classes of the profile (the demo's example)."""
+    from creditlake.serve.store import query
+
+    rows = query(settings, "SELECT enterprise_id FROM profile_records GROUP BY 1"
+                           " ORDER BY count(DISTINCT subclass_id) DESC, 1 LIMIT 1")
+    return rows[0]["enterprise_id"] if rows else "<统一社会信用代码>"
 
 
 def _start_spark_service(settings):
@@ -595,8 +614,8 @@ def profile(
             if not rows:
                 continue
             table = Table(title=f"{sub['name']}（{len(rows)}）　来源：{sub['source']}", title_justify="left")
-            for i, col in enumerate(sub["columns"]):  # the first column (a number, a date) never wraps
-                table.add_column(col["heading"], overflow="fold", no_wrap=i == 0)
+            for i, heading in enumerate(rows[0]):  # the first column (a number, a date) never wraps
+                table.add_column(heading, overflow="fold", no_wrap=i == 0)
             for row in rows:
                 table.add_row(*[_shown(v) for v in row.values()])
             out.print(table)

@@ -20,7 +20,7 @@ from creditlake.catalogue import Catalogue, default_catalogue
 from creditlake.ledger.group_commit import GroupCommit
 from creditlake.profile.definition import ROLE_NAMES
 from creditlake.profile.lookup import (
-    BadCode, NotFound, Reader, category_code, enterprise_profile, record_lookup, search_by_name,
+    BadCode, NotFound, Reader, category_code, definition, enterprise_profile, record_lookup, search_by_name,
 )
 from creditlake.profile.tokens import Holder, TokenBook
 from creditlake.settings import Settings, get_settings
@@ -128,6 +128,13 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
         except KeyError:
             raise HTTPException(404, f"没有名为“{category}”的信息大类") from None
         return profile_of(holder, uscc, purpose, code)
+
+    @app.get("/classes", summary="信息大类、小类及各小类的字段（按本令牌的角色）")
+    def classes(holder: Annotated[Holder, Depends(caller)]) -> Any:
+        reader = Reader(holder.role, holder.department)
+        found = definition(catalogue, reader)
+        return {"role": holder.role, "role_name": ROLE_NAMES[holder.role],
+                "subclasses": sum(len(c["subclasses"]) for c in found), "classes": found}
 
     @app.get("/enterprises", summary="按企业名称查询")
     def search(holder: Annotated[Holder, Depends(caller)],

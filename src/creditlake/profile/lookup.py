@@ -44,6 +44,7 @@ SUMMARY: tuple[tuple[str, str, str], ...] = (
 
 # What the regulator's own analyses say of the enterprise (the gold marts), after the catalogue's classes.
 ANALYSIS_CATEGORY = ("analysis", "监管分析")
+ANALYSIS_SOURCE = "市场监管部门（平台分析）"
 ANALYSES: tuple[tuple[str, str, str, str], ...] = (
     ("analysis.activity", "经营活跃度（近12个月）", "department",
      "SELECT month AS 月份, round(activity_index, 1) AS 活跃度指数, band_zh AS 分档, round(points_utility, 1) AS 水电气,"
@@ -133,7 +134,7 @@ def _subclass_entry(sub: Subclass, reader: Reader, rows: list[dict]) -> dict[str
         values = json.loads(row["record"])
         records.append({c.heading: values.get(c.name) for c in shown})
     return {"id": sub.id, "name": sub.name, "source": sub.source_name, "dataset": sub.dataset_name,
-            "columns": [{"name": c.name, "heading": c.heading} for c in shown], "records": records}
+            "records": records}
 
 
 def enterprise_profile(query: Query, catalogue: Catalogue, uscc: str, reader: Reader = REGULATOR,
@@ -159,14 +160,32 @@ def enterprise_profile(query: Query, catalogue: Catalogue, uscc: str, reader: Re
             if entries:
                 profile.classes.append({"code": cat_code, "name": cat_name, "subclasses": entries})
     if category in (None, ANALYSIS_CATEGORY[0]):
-        entries = [{"id": key, "name": title, "source": "市场监管部门（平台分析）", "dataset": title,
-                    "columns": None, "records": query(sql, [code])}
-                   for key, title, level, sql in ANALYSES if reader.reads(level)]
-        for entry in entries:
-            entry["columns"] = [{"name": k, "heading": k} for k in (entry["records"][0] if entry["records"] else {})]
+        entries = [{"id": key, "name": title, "source": ANALYSIS_SOURCE, "dataset": title,
+                    "records": query(sql, [code])} for key, title, level, sql in ANALYSES if reader.reads(level)]
         if entries:
             profile.classes.append({"code": ANALYSIS_CATEGORY[0], "name": ANALYSIS_CATEGORY[1], "subclasses": entries})
     return profile
+
+
+def definition(catalogue: Catalogue, reader: Reader = REGULATOR) -> list[dict[str, Any]]:
+    """The classes and sub-classes `reader` may read, with each sub-class's source and column headings (what a
+    profile's records hold, before any enterprise is looked up)."""
+    out = []
+    subs = subclasses(catalogue)
+    for cat_code, cat_name in PROFILE_CATEGORIES.items():
+        entries = []
+        for sub in subs:
+            shown = [c for c in sub.columns if reader.reads(c.disclosed_to, sub.source)]
+            if sub.category == cat_code and shown:
+                entries.append({"id": sub.id, "name": sub.name, "source": sub.source_name,
+                                "dataset": sub.dataset_name, "columns": [c.heading for c in shown]})
+        if entries:
+            out.append({"code": cat_code, "name": cat_name, "subclasses": entries})
+    analyses = [{"id": key, "name": title, "source": ANALYSIS_SOURCE, "dataset": title, "columns": None}
+                for key, title, level, _ in ANALYSES if reader.reads(level)]
+    if analyses:
+        out.append({"code": ANALYSIS_CATEGORY[0], "name": ANALYSIS_CATEGORY[1], "subclasses": analyses})
+    return out
 
 
 def search_by_name(query: Query, text: str, limit: int = 20) -> list[dict[str, Any]]:

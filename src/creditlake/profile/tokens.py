@@ -110,3 +110,26 @@ class TokenBook:
             self._by_digest = {d: Holder(**h) for d, h in _read(self._settings).items()}
             self._stamp = stamp
         return self._by_digest.get(_digest(token))
+
+
+# The demo's token holders, one per role (a department: the finance bureau, which restricts subsidies).
+DEMO_HOLDERS: tuple[tuple[str, str, str | None], ...] = (
+    ("演示-信用中国门户", "public", None), ("演示-财政局补贴审核系统", "department", "finance"),
+    ("演示-市场监管局信用监管科", "regulator", None))
+
+
+def demo_tokens(settings: Settings) -> Path:
+    """Issue the demo holders' tokens once and keep them, in the clear, in home/keys/demo_api_tokens.json (mode
+    0600): a demo needs them again; a deployment issues its own with `creditlake api issue-token`."""
+    path = settings.keys / "demo_api_tokens.json"
+    held = {h.holder for h in holders(settings)}
+    if path.exists() and all(name in held for name, _, _ in DEMO_HOLDERS):
+        return path
+    issued = {}
+    for name, role, department in DEMO_HOLDERS:
+        revoke(settings, name)
+        issued[name] = {"role": role, "department": department, "token": issue(settings, name, role, department)}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(issued, fh, ensure_ascii=False, indent=1)
+    return path

@@ -650,3 +650,40 @@ def test_two_views_of_one_size_are_named(home, tmp_path):
     other = write_checkpoint(fork)
     problems = [str(p) for p in _verify(home, checkpoint_file=other).problems]
     assert any(p.startswith("checkpoint 8:") and "two views" in p for p in problems), problems
+
+
+def test_group_commit_writes_every_caller_s_event_once_in_few_batches(home):
+    """Threads appending through one GroupCommit: each gets its own entry back, every event is in the ledger once,
+    fewer appends than events (the batches), and the ledger verifies; a bad event fails alone."""
+    import threading
+    import time
+    from unittest import mock
+
+    from creditlake.ledger import read_entries
+    from creditlake.ledger import group_commit
+
+    commit = group_commit.GroupCommit(home)
+    calls, real = [], group_commit.append_events
+
+    def counted(events, settings):
+        calls.append(len(events))
+        time.sleep(0.02)  # a slow disk: the others queue meanwhile
+        return real(events, settings)
+
+    got: dict[int, int] = {}
+    with mock.patch.object(group_commit, "append_events", counted):
+        def one(i: int) -> None:
+            got[i] = commit.append("profile_lookup", {"uscc": "91520102MA6DXXXX1A", "by": f"p1_{i:064x}",
+                                                      "purpose": "信用核查"}).index
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(40)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with pytest.raises(ValueError, match="personal data"):
+            commit.append("profile_lookup", {"uscc": "91520102MA6DXXXX1A", "by": "13812345678", "purpose": "x"})
+    entries = read_entries(home, kind="profile_lookup")
+    assert sorted(got.values()) == list(range(40)) and len(entries) == 40
+    assert {e.record["by"] for e in entries} == {f"p1_{i:064x}" for i in range(40)}
+    assert sum(calls[:-2]) == 40 and len(calls) - 2 < 40  # the bad one: its batch, then alone
+    assert _verify(home).ok

@@ -90,19 +90,16 @@ def dataset_subclasses(source: Source, dataset: Dataset) -> list[Subclass]:
                      split_value=value, **common) for value in values]
 
 
-def subclasses(catalogue: Catalogue) -> list[Subclass]:
-    """Every sub-class of the profile, by class in PROFILE_CATEGORIES' order, then source and dataset."""
-    order = list(PROFILE_CATEGORIES)
-    found = [sub for source, dataset in catalogue.datasets() for sub in dataset_subclasses(source, dataset)]
-    return sorted(found, key=lambda s: (order.index(s.category), s.source, s.dataset))
+_CACHE: dict[int, tuple[Catalogue, tuple[Subclass, ...]]] = {}
 
 
-_INDEX: dict[int, tuple[Catalogue, dict[str, Subclass]]] = {}
-
-
-def subclass_index(catalogue: Catalogue) -> dict[str, Subclass]:
-    """Sub-classes by id, computed once per catalogue object."""
-    held = _INDEX.get(id(catalogue))
+def subclasses(catalogue: Catalogue) -> tuple[Subclass, ...]:
+    """Every sub-class of the profile, by class in PROFILE_CATEGORIES' order, then source and dataset (computed once
+    per catalogue object: a lookup reads it every time)."""
+    held = _CACHE.get(id(catalogue))
     if held is None or held[0] is not catalogue:
-        held = _INDEX[id(catalogue)] = (catalogue, {s.id: s for s in subclasses(catalogue)})
+        order = list(PROFILE_CATEGORIES)
+        found = [sub for source, dataset in catalogue.datasets() for sub in dataset_subclasses(source, dataset)]
+        held = _CACHE[id(catalogue)] = (catalogue, tuple(sorted(
+            found, key=lambda s: (order.index(s.category), s.source, s.dataset))))
     return held[1]

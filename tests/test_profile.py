@@ -72,6 +72,8 @@ TINY = {
              {"name": "kind", "type": "string", "nullable": False, "allowed": ["甲类", "乙类"], "sensitivity": "public",
               "description": "许可类别"},
              {"name": "valid_until", "type": "date", "sensitivity": "public", "description": "有效期至"},
+             {"name": "district_code", "type": "string", "codes": "gb2260_guiyang", "sensitivity": "public",
+              "description": "所在区县"},
              {"name": "fee", "type": "decimal", "sensitivity": "internal", "description": "收费（元）"},
              {"name": "inspector", "type": "string", "sensitivity": "personal", "pseudonymise": True,
               "description": "经办人"},
@@ -101,12 +103,12 @@ def _tiny() -> Catalogue:
 
 def _frames(spark):
     permits = spark.createDataFrame([
-        ("P1", A, "甲类", "2025-01-31", "10.50", "p1_x", "2024-01", 1),
-        ("P1", A, "甲类", "2026-01-31", "12.00", "p1_x", "2024-02", 1),   # renewed: the newest delivery wins
-        ("P2", A, "乙类", "2025-06-30", None, None, "2024-01", 2),
-        ("P3", B, "甲类", "2025-03-31", "1.00", None, "2024-01", 3),
-    ], "permit_no string, uscc string, kind string, valid_until string, fee string, inspector string,"
-       " _period string, _row_number long")
+        ("P1", A, "甲类", "2025-01-31", "520102", "10.50", "p1_x", "2024-01", 1),
+        ("P1", A, "甲类", "2026-01-31", "520102", "12.00", "p1_x", "2024-02", 1),   # renewed: the newest wins
+        ("P2", A, "乙类", "2025-06-30", None, None, None, "2024-01", 2),
+        ("P3", B, "甲类", "2025-03-31", "520103", "1.00", None, "2024-01", 3),
+    ], "permit_no string, uscc string, kind string, valid_until string, district_code string, fee string,"
+       " inspector string, _period string, _row_number long")
     permits = permits.withColumn("valid_until", F.to_date("valid_until")).withColumn(
         "fee", F.col("fee").cast("decimal(18,2)"))
     accounts = spark.createDataFrame([("W1", A, "2024-01", 1), ("W1", A, "2024-02", 1)],
@@ -130,8 +132,9 @@ def test_records_newest_delivery_split_kinds_and_latest_flows(spark):
     renewed = rows[(A, "tiny.permits.甲类", "2026-01-31")]
     assert renewed.info_subclass == "测试许可（甲类）" and renewed.info_class == "行政许可"
     assert renewed.source_name == "测试局" and renewed.class_order == 2
-    assert json.loads(renewed.record) == {"permit_no": "P1", "kind": "甲类", "valid_until": "2026-01-31", "fee": 12.0}
-    assert renewed.content == "许可证编号：P1；许可类别：甲类；有效期至：2026-01-31；收费（元）：12"
+    assert json.loads(renewed.record) == {"permit_no": "P1", "kind": "甲类", "valid_until": "2026-01-31",
+                                          "district_code": "南明区", "fee": 12.0}  # a GB/T 2260 code by its name
+    assert renewed.content == "许可证编号：P1；许可类别：甲类；有效期至：2026-01-31；所在区县：南明区；收费（元）：12"
     assert "inspector" not in renewed.record and "p1_x" not in renewed.content  # a pseudonym is never shown
     assert rows[(A, "tiny.use", "2024-03")].enterprise_id == A  # reached through the account
 
@@ -217,11 +220,11 @@ def test_each_role_reads_its_columns(home):
     def headings(p, sub_id):
         return list(next(s["records"][0] for c in p.classes for s in c["subclasses"] if s["id"] == sub_id))
 
-    assert headings(public, "tiny.permits.甲类") == ["许可证编号", "许可类别", "有效期至"]
+    assert headings(public, "tiny.permits.甲类") == ["许可证编号", "许可类别", "有效期至", "所在区县"]
     assert "收费（元）" in headings(regulator, "tiny.permits.甲类")
     assert "收费（元）" in headings(own, "tiny.permits.甲类")  # its own data, whole
     public_definition = {s["id"]: s["columns"] for c in definition(_tiny(), Reader("public")) for s in c["subclasses"]}
-    assert public_definition["tiny.permits.甲类"] == ["许可证编号", "许可类别", "有效期至"]
+    assert public_definition["tiny.permits.甲类"] == ["许可证编号", "许可类别", "有效期至", "所在区县"]
     assert "tiny.accounts" not in public_definition
     assert "失联评分" not in public.summary and float(regulator.summary["失联评分"]) == 0.82
     assert all(c["code"] != "analysis" for c in public.classes)  # the regulator's analyses are not public
@@ -262,7 +265,7 @@ def test_the_service_answers_by_role_with_chinese_labels(client):
     body = public.json()
     assert body["summary"]["企业名称"] == "贵阳甲有限公司" and "失联评分" not in body["summary"]
     permits = next(s for cls in body["classes"] for s in cls["subclasses"] if s["id"] == "tiny.permits.甲类")
-    assert permits["records"] == [{"许可证编号": "P1", "许可类别": "甲类", "有效期至": "2026-01-31"}]
+    assert permits["records"] == [{"许可证编号": "P1", "许可类别": "甲类", "有效期至": "2026-01-31", "所在区县": "南明区"}]
     assert permits["source"] == "测试局" and permits["dataset"] == "测试许可证"
     assert "贵阳甲有限公司" in public.text  # Chinese as characters, not \u escapes
     regulator = c.get(f"/enterprises/{A}", headers=auth["regulator"]).json()

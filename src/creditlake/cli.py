@@ -604,7 +604,7 @@ def profile(
         out.print_json(data=p.as_dict(), default=str)
         return
     out.print(f"[bold]{p.summary.get('企业名称')}[/]  {p.enterprise_id}")
-    out.print("　".join(f"{k}：{_shown(v)}" for k, v in p.summary.items() if k != "企业名称"))
+    out.print("　".join(f"{k}：{_shown(v)}" for k, v in p.summary.items() if k != "企业名称" and v is not None))
     out.print(f"信息小类 {p.subclass_count()} 个，有记录 {p.populated()} 个（{role}）")
     for cls in p.classes:
         empty = [s["name"] for s in cls["subclasses"] if not s["records"]]

@@ -26,6 +26,7 @@ class ShownColumn:
     heading: str
     disclosed_to: str  # one of ROLES
     type: str
+    codes: str | None = None  # a code list of catalogue.CODE_LISTS: shown by name
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def dataset_subclasses(source: Source, dataset: Dataset) -> list[Subclass]:
     lake = {c.name: c for c in dataset.lake_columns()}
     link = entry.enterprise_column or dataset.links_to_enterprise or (dataset.links_via and dataset.links_via.column)
     names = entry.columns or [n for n, c in lake.items() if n != link and not c.pseudonymise]
-    shown = tuple(ShownColumn(n, lake[n].heading, lake[n].disclosed_to, lake[n].type)
+    shown = tuple(ShownColumn(n, lake[n].heading, lake[n].disclosed_to, lake[n].type, lake[n].codes)
                   for n in names if lake[n].disclosed_to is not None)
     name = entry.subclass or dataset.name_zh
     latest = entry.latest if entry.latest is not None else (LATEST_FLOW if dataset.cadence in FLOW_CADENCES else None)

@@ -9,13 +9,22 @@ current state and a corrected event its correction), and the newest `latest` rec
 
 from __future__ import annotations
 
-from creditlake.catalogue import PROFILE_CATEGORIES, Catalogue
+from creditlake.catalogue import CODE_LISTS, PROFILE_CATEGORIES, Catalogue
 from creditlake.profile.definition import NO_VALUE, Subclass, subclasses
 
 TABLE = "profile_records"
 COLUMNS = ("enterprise_id", "class_order", "info_class", "subclass_id", "info_subclass", "source_name", "record_date",
            "record", "content")
 _SEP = "\u0001"
+
+
+def _value(sub_col, codes: dict[str, str] | None, F):
+    """A column as the profile holds it: a code of a code list (GB/T 2260, GB/T 4754) as its name."""
+    col = F.col(sub_col.name)
+    if not codes:
+        return col
+    names = F.create_map(*[F.lit(x) for pair in codes.items() for x in pair])
+    return F.coalesce(names[col], col)
 
 
 def _value_text(sub_col, F):
@@ -47,6 +56,9 @@ def dataset_frame(df, subs: list[Subclass], unique: list[str], accounts=None):
         sub_id = F.concat(F.lit(prefix + "."), value)
         sub_name = F.concat(F.lit(sub.base_name + "（"), value, F.lit("）"))
     cols = sub.columns
+    coded = {c.name: _value(c, CODE_LISTS.get(c.codes or ""), F) for c in cols if c.codes}
+    if coded:
+        df = df.withColumns(coded)
     record = F.to_json(F.struct(*[F.col(c.name) for c in cols])) if cols else F.lit("{}")
     content = F.concat_ws("；", *[F.concat(F.lit(f"{c.heading}："), _value_text(c, F)) for c in cols])
     return df.select(
@@ -100,7 +112,7 @@ def profile_records(spark, catalogue: Catalogue, read):
         return None
     union = frames[0]
     for frame in frames[1:]:
-        union = union.unionByName(frame)
+        union = union.union(frame)  # by position: dataset_frame selects one shape (by name re-analyses the left side)
     return newest(union)
 
 

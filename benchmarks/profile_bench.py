@@ -4,8 +4,8 @@ sizes, with the serving store on DuckDB and on PostgreSQL.
     uv run python benchmarks/profile_bench.py --from-home ~/.creditlake --sizes 10000 100000 --clients 20
 
 The store at each size is the published store of `--from-home` (a home after `creditlake run` or `demo`) scaled
-by copies: every enterprise and everything the profile reads of it (its summary, its profile records, its activity,
-warnings and lost-contact rows) is copied under new valid codes until the size is reached, so each enterprise keeps
+by copies: every enterprise and everything the profile reads of it (its summary and its profile records, the
+analyses' among them) is copied under new valid codes until the size is reached, so each enterprise keeps
 the records of a real one. The service (`creditlake serve-api`, a separate process) answers as the regulator (the
 largest answer); `--clients` threads send lookups of random enterprises back to back for `--seconds`, after a
 warm-up. Traffic goes to 127.0.0.1 only, and every run is bounded in time.
@@ -31,11 +31,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-# What one lookup reads, by enterprise: scaled together.
-TABLES = ("mart_enterprise_profile", "profile_records", "mart_enterprise_activity_monthly", "mart_warnings",
-          "mart_lost_contact")
-ORDERED = {"mart_enterprise_profile", "profile_records", "mart_enterprise_activity_monthly", "mart_warnings",
-           "mart_lost_contact"}
+# What one lookup reads, by enterprise (the summary; the records, the analyses among them): scaled together, in
+# the order publication leaves them (serve.publish.LOOKUP_KEYS).
+TABLES = ("mart_enterprise_profile", "profile_records")
 
 
 def _new_code(rng: random.Random, district: str, seen: set[str]) -> str:
@@ -67,7 +65,7 @@ def scale_store(source: Path, target: Path, size: int) -> dict[str, int]:
         con.execute("CREATE TEMP TABLE id_map (old_id VARCHAR, new_id VARCHAR)")
         con.executemany("INSERT INTO id_map VALUES (?, ?)", mapping)
         for table in TABLES:
-            order = " ORDER BY enterprise_id" if table in ORDERED else ""
+            order = " ORDER BY enterprise_id"
             con.execute(f'CREATE TABLE "{table}" AS SELECT * REPLACE (m.new_id AS enterprise_id)'
                         f' FROM src."{table}" t JOIN id_map m ON t.enterprise_id = m.old_id{order}')
             counts[table] = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
@@ -87,7 +85,7 @@ def load_postgres(store: Path, url: str, schema: str) -> None:
         pg.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         pg.execute(f"CREATE SCHEMA {schema}")
         for table in TABLES:
-            arrow = con.execute(f'SELECT * FROM "{table}"').fetch_arrow_table()
+            arrow = con.execute(f'SELECT * FROM "{table}"').to_arrow_table()
             cols = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in arrow.schema)
             pg.execute(f'CREATE TABLE {schema}."{table}" ({cols})')
             copy_arrow(pg, f'{schema}."{table}"', arrow)
@@ -253,6 +251,7 @@ def main() -> None:
                     print(f"  PostgreSQL loaded in {time.perf_counter() - t:.1f} s", flush=True)
                     serving = args.pg_url
                 reference = in_process(home, serving, ids)
+                print(f"  {backend}: in-process lookup {reference:.1f} ms (median, one at a time)", flush=True)
                 runs = []
                 for run in range(args.runs):
                     proc = serve(home, serving, args.port, args.workers)

@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 from creditlake.catalogue import PROFILE_CATEGORIES, Catalogue, Source, load_catalogue
 from creditlake.codes import is_valid_uscc, uscc_problem
 from creditlake.profile.definition import ROLES, subclasses
-from creditlake.profile.lookup import BadCode, NotFound, Reader, definition, enterprise_profile
+from creditlake.profile.lookup import SUMMARY, BadCode, NotFound, Reader, definition, enterprise_profile
 from creditlake.profile.records import COLUMNS, TABLE, profile_records
 from creditlake.settings import reset_settings
 
@@ -24,7 +24,7 @@ B = "91520103FQEFLCR610"
 
 
 def test_the_catalogue_defines_at_least_200_subclasses_from_every_source():
-    subs = subclasses(CATALOGUE)
+    subs = [s for s in subclasses(CATALOGUE) if s.layer == "silver"]
     assert len(subs) >= 200
     assert {s.source for s in subs} == {s.code for s in CATALOGUE.sources}  # all 42 sources
     assert len({s.id for s in subs}) == len(subs)
@@ -39,6 +39,8 @@ def test_the_catalogue_defines_at_least_200_subclasses_from_every_source():
 
 def test_no_pseudonym_is_shown_and_derived_personal_values_are_for_the_regulator_only():
     for s in subclasses(CATALOGUE):
+        if s.layer != "silver":
+            continue
         dataset = CATALOGUE.dataset(s.source, s.dataset)
         lake = {c.name: c for c in dataset.lake_columns()}
         for c in s.columns:
@@ -116,19 +118,30 @@ def _frames(spark):
     use = spark.createDataFrame([("W1", m, str(i), m, 1) for i, m in enumerate(["2024-01", "2024-02", "2024-03"])],
                                 "account_no string, period string, quantity string, _period string, _row_number long")
     use = use.withColumn("quantity", F.col("quantity").cast("decimal(18,2)"))
-    return {"tiny__permits": permits, "tiny__accounts": accounts, "tiny__use": use}
+    lost = spark.createDataFrame([(A, "2024-03", 82.345, "高", "水电归零", "待核查")],
+                                 "enterprise_id string, as_of_month string, score double, priority string,"
+                                 " reasons_text string, follow_up_status string")
+    return {("silver", "tiny__permits"): permits, ("silver", "tiny__accounts"): accounts,
+            ("silver", "tiny__use"): use, ("gold", "mart_lost_contact"): lost}
+
+
+def _reader(frames):
+    return lambda layer, table: frames.get((layer, table))
 
 
 def test_records_newest_delivery_split_kinds_and_latest_flows(spark):
     frames = _frames(spark)
-    got = profile_records(spark, _tiny(), frames.get)
+    got = profile_records(spark, _tiny(), _reader(frames))
     assert tuple(got.columns) == COLUMNS
     rows = {(r.enterprise_id, r.subclass_id, r.record_date): r for r in got.collect()}
     assert set(rows) == {
         (A, "tiny.permits.甲类", "2026-01-31"), (A, "tiny.permits.乙类", "2025-06-30"),
         (B, "tiny.permits.甲类", "2025-03-31"), (A, "tiny.accounts", "W1"),
         (A, "tiny.use", "2024-03"), (A, "tiny.use", "2024-02"),  # latest: 2 of 3 months
+        (A, "analysis.lost_contact", "2024-03"),  # the regulator's analyses, from gold
     }
+    lost = rows[(A, "analysis.lost_contact", "2024-03")]
+    assert json.loads(lost.record)["score"] == 82.3 and lost.info_class == "监管分析"
     renewed = rows[(A, "tiny.permits.甲类", "2026-01-31")]
     assert renewed.info_subclass == "测试许可（甲类）" and renewed.info_class == "行政许可"
     assert renewed.source_name == "测试局" and renewed.class_order == 2
@@ -141,9 +154,10 @@ def test_records_newest_delivery_split_kinds_and_latest_flows(spark):
 
 def test_a_dataset_not_delivered_yet_is_left_out_and_nothing_delivered_is_none(spark):
     frames = _frames(spark)
-    only_permits = profile_records(spark, _tiny(), lambda t: frames.get(t) if t == "tiny__permits" else None)
+    only_permits = profile_records(spark, _tiny(), lambda layer, t: frames.get((layer, t)) if t == "tiny__permits"
+                                   else None)
     assert {r.subclass_id for r in only_permits.collect()} == {"tiny.permits.甲类", "tiny.permits.乙类"}
-    assert profile_records(spark, _tiny(), lambda t: None) is None
+    assert profile_records(spark, _tiny(), lambda layer, t: None) is None
 
 
 def test_a_new_dataset_enters_the_profile_by_its_catalogue_entry_alone(tmp_path):
@@ -166,26 +180,18 @@ def CATALOGUE_DIR() -> Path:
 
 def _store(home: Path, spark) -> None:
     """A serving store with the tiny catalogue's records for A and B and the marts a lookup reads."""
-    records = profile_records(spark, _tiny(), _frames(spark).get).toPandas()
+    records = profile_records(spark, _tiny(), _reader(_frames(spark))).toPandas()
     path = home / "serving" / "creditlake.duckdb"
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as con:
         con.register("records", records)
         con.execute(f'CREATE TABLE "{TABLE}" AS SELECT * FROM records')
-        con.execute("CREATE TABLE mart_enterprise_profile AS SELECT * FROM (VALUES"
-                    f" ('{A}', '贵阳甲有限公司', '存续', '云岩区', '批发和零售业', 0.82, TRUE),"
-                    f" ('{B}', '贵阳乙有限公司', '存续', '南明区', '制造业', 0.10, FALSE))"
-                    " t(enterprise_id, enterprise_name, status_zh, district_name, industry_name, lost_contact_score,"
-                    " is_lost_contact)")
-        con.execute("CREATE TABLE mart_enterprise_activity_monthly AS SELECT '2024-03' AS month,"
-                    f" '{A}' AS enterprise_id, 61.0 AS activity_index, '正常' AS band_zh, 1.0 AS points_utility,"
-                    " 1.0 AS points_tax, 1.0 AS points_social, 1.0 AS points_bank, 1.0 AS points_invoices,"
-                    " 1.0 AS points_annual_report, 0.0 AS points_bonus")
-        con.execute("CREATE TABLE mart_warnings (month VARCHAR, warning_type_zh VARCHAR, severity VARCHAR,"
-                    " evidence VARCHAR, enterprise_id VARCHAR)")
-        con.execute("CREATE TABLE mart_lost_contact (enterprise_id VARCHAR, score DOUBLE, priority VARCHAR,"
-                    " reasons_text VARCHAR, follow_up_status VARCHAR)")
-        con.execute(f"INSERT INTO mart_lost_contact VALUES ('{A}', 0.82, '高', '水电归零', '待核查')")
+        cols = ", ".join(f"{col} {'DOUBLE' if col == 'lost_contact_score' else 'VARCHAR'}" for col, _, _ in SUMMARY)
+        con.execute(f"CREATE TABLE mart_enterprise_profile (enterprise_id VARCHAR, {cols})")
+        con.execute("INSERT INTO mart_enterprise_profile (enterprise_id, enterprise_name, status_zh, district_name,"
+                    " industry_name, lost_contact_score, is_lost_contact) VALUES"
+                    f" ('{A}', '贵阳甲有限公司', '存续', '云岩区', '批发和零售业', 0.82, '是'),"
+                    f" ('{B}', '贵阳乙有限公司', '存续', '南明区', '制造业', 0.10, '否')")
         con.execute("CREATE TABLE mart_discipline_cases (case_id VARCHAR, trigger_department_name VARCHAR,"
                     " sanction VARCHAR, shared_on DATE, measure VARCHAR, basis VARCHAR, deadline DATE,"
                     " status VARCHAR, enterprise_id VARCHAR, restricting_department VARCHAR)")

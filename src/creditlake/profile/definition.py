@@ -27,6 +27,13 @@ class ShownColumn:
     disclosed_to: str  # one of ROLES
     type: str
     codes: str | None = None  # a code list of catalogue.CODE_LISTS: shown by name
+    digits: int | None = None  # a double shown rounded to this many decimals
+
+
+# After the catalogue's classes, what the regulator's own analyses (the gold marts) say of the enterprise.
+ANALYSIS = "analysis"
+CLASS_NAMES: dict[str, str] = {**PROFILE_CATEGORIES, ANALYSIS: "监管分析"}
+ANALYSIS_SOURCE = "市场监管部门（平台分析）"
 
 
 @dataclass(frozen=True)
@@ -45,14 +52,17 @@ class Subclass:
     columns: tuple[ShownColumn, ...]
     order_by: str
     latest: int | None
+    layer: str = "silver"  # where its rows are: silver (a catalogued dataset) or gold (an analysis)
+    table: str = ""  # the lake table; "" for <source>__<dataset>
+    unique: tuple[str, ...] = ()  # what identifies a record; () for the dataset's `unique`
 
     @property
     def category_name(self) -> str:
-        return PROFILE_CATEGORIES[self.category]
+        return CLASS_NAMES[self.category]
 
     @property
-    def table(self) -> str:
-        return f"{self.source}__{self.dataset}"
+    def lake_table(self) -> str:
+        return self.table or f"{self.source}__{self.dataset}"
 
     def columns_for(self, role: str) -> tuple[ShownColumn, ...]:
         """The columns `role` reads, in the catalogue's order."""
@@ -91,16 +101,43 @@ def dataset_subclasses(source: Source, dataset: Dataset) -> list[Subclass]:
                      split_value=value, **common) for value in values]
 
 
+def _analysis(id_: str, name: str, table: str, dataset_name: str, unique: tuple[str, ...], order_by: str,
+              latest: int | None, level: str, columns: tuple[tuple[str, str, str, int | None], ...]) -> Subclass:
+    return Subclass(
+        id=f"{ANALYSIS}.{id_}", category=ANALYSIS, name=name, base_name=name, source="platform",
+        source_name=ANALYSIS_SOURCE, dataset=id_, dataset_name=dataset_name, enterprise_column="enterprise_id",
+        split_by=None, split_value=None, order_by=order_by, latest=latest, layer="gold", table=table, unique=unique,
+        columns=tuple(ShownColumn(n, h, level, t, None, d) for n, h, t, d in columns))
+
+
+ANALYSES: tuple[Subclass, ...] = (
+    _analysis("activity", "经营活跃度（近12个月）", "mart_enterprise_activity_monthly", "企业活跃度指数",
+              ("enterprise_id", "month"), "month", 12, "department", (
+                  ("month", "月份", "string", None), ("activity_index", "活跃度指数", "double", 1),
+                  ("band_zh", "分档", "string", None), ("points_utility", "水电气", "double", 1),
+                  ("points_tax", "纳税", "double", 1), ("points_social", "社保", "double", 1),
+                  ("points_bank", "银行流水", "double", 1), ("points_invoices", "发票", "double", 1),
+                  ("points_annual_report", "年报", "double", 1), ("points_bonus", "加分", "double", 1))),
+    _analysis("warnings", "风险预警", "mart_warnings", "风险预警", ("warning_id",), "month", None, "regulator", (
+        ("month", "月份", "string", None), ("warning_type_zh", "预警类型", "string", None),
+        ("severity", "等级", "string", None), ("evidence", "依据", "string", None))),
+    _analysis("lost_contact", "失联核查", "mart_lost_contact", "失联企业核查名单", ("enterprise_id",), "as_of_month",
+              None, "regulator", (
+                  ("as_of_month", "所属月份", "string", None), ("score", "评分", "double", 1),
+                  ("priority", "优先级", "string", None), ("reasons_text", "原因", "string", None),
+                  ("follow_up_status", "跟进状态", "string", None))),
+)
+
 _CACHE: dict[int, tuple[Catalogue, tuple[Subclass, ...]]] = {}
 
 
 def subclasses(catalogue: Catalogue) -> tuple[Subclass, ...]:
-    """Every sub-class of the profile, by class in PROFILE_CATEGORIES' order, then source and dataset (computed once
-    per catalogue object: a lookup reads it every time)."""
+    """Every sub-class of the profile: the catalogue's, by class in PROFILE_CATEGORIES' order, then source and
+    dataset; then the analyses (computed once per catalogue object: a lookup reads it every time)."""
     held = _CACHE.get(id(catalogue))
     if held is None or held[0] is not catalogue:
         order = list(PROFILE_CATEGORIES)
         found = [sub for source, dataset in catalogue.datasets() for sub in dataset_subclasses(source, dataset)]
-        held = _CACHE[id(catalogue)] = (catalogue, tuple(sorted(
-            found, key=lambda s: (order.index(s.category), s.source, s.dataset))))
+        held = _CACHE[id(catalogue)] = (catalogue, (*sorted(
+            found, key=lambda s: (order.index(s.category), s.source, s.dataset)), *ANALYSES))
     return held[1]

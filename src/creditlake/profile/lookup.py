@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from creditlake.catalogue import PROFILE_CATEGORIES, Catalogue
+from creditlake.catalogue import Catalogue
 from creditlake.codes import uscc_problem
-from creditlake.profile.definition import ROLES, Subclass, subclasses
+from creditlake.profile.definition import CLASS_NAMES, ROLES, ShownColumn, Subclass, subclasses
 from creditlake.profile.records import TABLE
 
 Query = Callable[[str, list], list[dict[str, Any]]]
@@ -41,24 +41,6 @@ SUMMARY: tuple[tuple[str, str, str], ...] = (
     ("loan_status_zh", "信贷逾期核验结果（人民银行，数据不出域）", "regulator"),
     ("loan_check_month", "信贷核验月份", "regulator"),
 )
-
-# What the regulator's own analyses say of the enterprise (the gold marts), after the catalogue's classes.
-ANALYSIS_CATEGORY = ("analysis", "监管分析")
-ANALYSIS_SOURCE = "市场监管部门（平台分析）"
-ANALYSES: tuple[tuple[str, str, str, str], ...] = (
-    ("analysis.activity", "经营活跃度（近12个月）", "department",
-     "SELECT month AS 月份, round(activity_index, 1) AS 活跃度指数, band_zh AS 分档, round(points_utility, 1) AS 水电气,"
-     " round(points_tax, 1) AS 纳税, round(points_social, 1) AS 社保, round(points_bank, 1) AS 银行流水,"
-     " round(points_invoices, 1) AS 发票, round(points_annual_report, 1) AS 年报, round(points_bonus, 1) AS 加分"
-     " FROM mart_enterprise_activity_monthly WHERE enterprise_id = ? ORDER BY month DESC LIMIT 12"),
-    ("analysis.warnings", "风险预警", "regulator",
-     "SELECT month AS 月份, warning_type_zh AS 预警类型, severity AS 等级, evidence AS 依据 FROM mart_warnings"
-     " WHERE enterprise_id = ? ORDER BY month DESC"),
-    ("analysis.lost_contact", "失联核查", "regulator",
-     "SELECT score AS 评分, priority AS 优先级, reasons_text AS 原因, follow_up_status AS 跟进状态"
-     " FROM mart_lost_contact WHERE enterprise_id = ?"),
-)
-
 
 class BadCode(ValueError):
     """The code is not a unified social credit code (GB 32100); the message says why, in Chinese."""
@@ -119,73 +101,68 @@ def checked_code(uscc: str) -> str:
 
 def category_code(name_or_code: str) -> str:
     """A class named by its code (judicial) or its Chinese name (司法涉诉); KeyError for neither."""
-    for code, name in (*PROFILE_CATEGORIES.items(), ANALYSIS_CATEGORY):
+    for code, name in CLASS_NAMES.items():
         if name_or_code in (code, name):
             return code
     raise KeyError(name_or_code)
 
 
-def _subclass_entry(sub: Subclass, reader: Reader, rows: list[dict]) -> dict[str, Any] | None:
-    shown = [c for c in sub.columns if reader.reads(c.disclosed_to, sub.source)]
-    if not shown:
-        return None
-    records = []
+_VIEWS: dict[tuple[int, Reader], tuple[Catalogue, dict[str, list[tuple[Subclass, tuple[ShownColumn, ...]]]]]] = {}
+
+
+def _view(catalogue: Catalogue, reader: Reader) -> dict[str, list[tuple[Subclass, tuple[ShownColumn, ...]]]]:
+    """Per class, the sub-classes `reader` reads with the columns it reads of each (computed once per catalogue and
+    reader: a lookup walks it every time)."""
+    held = _VIEWS.get((id(catalogue), reader))
+    if held is None or held[0] is not catalogue:
+        view: dict[str, list] = {code: [] for code in CLASS_NAMES}
+        for sub in subclasses(catalogue):
+            shown = tuple(c for c in sub.columns if reader.reads(c.disclosed_to, sub.source))
+            if shown:
+                view[sub.category].append((sub, shown))
+        held = _VIEWS[(id(catalogue), reader)] = (catalogue, {k: v for k, v in view.items() if v})
+    return held[1]
+
+
+def _records(rows: list[dict], shown: tuple[ShownColumn, ...]) -> list[dict[str, Any]]:
+    out = []
     for row in rows:
         values = json.loads(row["record"])
-        records.append({c.heading: values.get(c.name) for c in shown})
-    return {"id": sub.id, "name": sub.name, "source": sub.source_name, "dataset": sub.dataset_name,
-            "records": records}
+        out.append({c.heading: values.get(c.name) for c in shown})
+    return out
 
 
 def enterprise_profile(query: Query, catalogue: Catalogue, uscc: str, reader: Reader = REGULATOR,
                        category: str | None = None) -> Profile:
-    """The profile of `uscc` as `reader` sees it, every class or one (`category`, a code of PROFILE_CATEGORIES or
-    `analysis`). BadCode for a malformed code, NotFound when the store has no such enterprise."""
+    """The profile of `uscc` as `reader` sees it, every class or one (`category`, a key of CLASS_NAMES). BadCode for
+    a malformed code, NotFound when the store has no such enterprise."""
     code = checked_code(uscc)
-    found = query("SELECT * FROM mart_enterprise_profile WHERE enterprise_id = ?", [code])
+    summary_columns = [(col, heading) for col, heading, level in SUMMARY if reader.reads(level)]
+    found = query(f"SELECT {', '.join(col for col, _ in summary_columns)} FROM mart_enterprise_profile"
+                  " WHERE enterprise_id = ?", [code])
     if not found:
         raise NotFound(f"未找到统一社会信用代码为 {code} 的企业（已发布数据中没有）")
-    summary = {heading: found[0].get(col) for col, heading, level in SUMMARY if reader.reads(level)}
-    profile = Profile(code, reader, summary)
-    if category in (None, *PROFILE_CATEGORIES):
-        wanted = [s for s in subclasses(catalogue) if category is None or s.category == category]
-        rows = query(f'SELECT subclass_id, record FROM "{TABLE}" WHERE enterprise_id = ?'
-                     " ORDER BY subclass_id, record_date DESC NULLS LAST", [code])
-        by_sub: dict[str, list[dict]] = {}
-        for row in rows:
-            by_sub.setdefault(row["subclass_id"], []).append(row)
-        for cat_code, cat_name in PROFILE_CATEGORIES.items():
-            entries = [e for s in wanted if s.category == cat_code
-                       if (e := _subclass_entry(s, reader, by_sub.get(s.id, []))) is not None]
-            if entries:
-                profile.classes.append({"code": cat_code, "name": cat_name, "subclasses": entries})
-    if category in (None, ANALYSIS_CATEGORY[0]):
-        entries = [{"id": key, "name": title, "source": ANALYSIS_SOURCE, "dataset": title,
-                    "records": query(sql, [code])} for key, title, level, sql in ANALYSES if reader.reads(level)]
-        if entries:
-            profile.classes.append({"code": ANALYSIS_CATEGORY[0], "name": ANALYSIS_CATEGORY[1], "subclasses": entries})
+    profile = Profile(code, reader, {heading: found[0][col] for col, heading in summary_columns})
+    rows = query(f'SELECT subclass_id, record FROM "{TABLE}" WHERE enterprise_id = ?'
+                 " ORDER BY subclass_id, record_date DESC NULLS LAST", [code])
+    by_sub: dict[str, list[dict]] = {}
+    for row in rows:
+        by_sub.setdefault(row["subclass_id"], []).append(row)
+    for cat_code, subs in _view(catalogue, reader).items():
+        if category is None or category == cat_code:
+            profile.classes.append({"code": cat_code, "name": CLASS_NAMES[cat_code], "subclasses": [
+                {"id": sub.id, "name": sub.name, "source": sub.source_name, "dataset": sub.dataset_name,
+                 "records": _records(by_sub.get(sub.id, ()), shown)} for sub, shown in subs]})
     return profile
 
 
 def definition(catalogue: Catalogue, reader: Reader = REGULATOR) -> list[dict[str, Any]]:
     """The classes and sub-classes `reader` may read, with each sub-class's source and column headings (what a
     profile's records hold, before any enterprise is looked up)."""
-    out = []
-    subs = subclasses(catalogue)
-    for cat_code, cat_name in PROFILE_CATEGORIES.items():
-        entries = []
-        for sub in subs:
-            shown = [c for c in sub.columns if reader.reads(c.disclosed_to, sub.source)]
-            if sub.category == cat_code and shown:
-                entries.append({"id": sub.id, "name": sub.name, "source": sub.source_name,
-                                "dataset": sub.dataset_name, "columns": [c.heading for c in shown]})
-        if entries:
-            out.append({"code": cat_code, "name": cat_name, "subclasses": entries})
-    analyses = [{"id": key, "name": title, "source": ANALYSIS_SOURCE, "dataset": title, "columns": None}
-                for key, title, level, _ in ANALYSES if reader.reads(level)]
-    if analyses:
-        out.append({"code": ANALYSIS_CATEGORY[0], "name": ANALYSIS_CATEGORY[1], "subclasses": analyses})
-    return out
+    return [{"code": code, "name": CLASS_NAMES[code], "subclasses": [
+        {"id": sub.id, "name": sub.name, "source": sub.source_name, "dataset": sub.dataset_name,
+         "columns": [c.heading for c in shown]} for sub, shown in subs]}
+        for code, subs in _view(catalogue, reader).items()]
 
 
 def search_by_name(query: Query, text: str, limit: int = 20) -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
-"""The profile's records: every silver row of every profiled dataset as one row of `profile_records`, served for
-lookups by enterprise (creditlake.profile.lookup) and for the 企业全景 dashboard.
+"""The profile's records: every silver row of every profiled dataset, and the analyses' gold rows, as one row of
+`profile_records` each, served for lookups by enterprise (creditlake.profile.lookup) and the 企业全景 dashboard.
 
 One pass over the lake: each dataset's rows are projected onto one shape (enterprise, sub-class, date, the record as
 JSON keyed by column name, and as Chinese text), unioned, then reduced by two windows over the union: the newest
@@ -9,8 +9,8 @@ current state and a corrected event its correction), and the newest `latest` rec
 
 from __future__ import annotations
 
-from creditlake.catalogue import CODE_LISTS, PROFILE_CATEGORIES, Catalogue
-from creditlake.profile.definition import NO_VALUE, Subclass, subclasses
+from creditlake.catalogue import CODE_LISTS, Catalogue
+from creditlake.profile.definition import CLASS_NAMES, NO_VALUE, Subclass, subclasses
 
 TABLE = "profile_records"
 COLUMNS = ("enterprise_id", "class_order", "info_class", "subclass_id", "info_subclass", "source_name", "record_date",
@@ -48,7 +48,7 @@ def dataset_frame(df, subs: list[Subclass], unique: list[str], accounts=None):
         df = df.join(accounts, on=sub.enterprise_column, how="inner").withColumn("_enterprise", F.col("_account_uscc"))
     else:
         df = df.withColumn("_enterprise", F.upper(F.trim(F.col(sub.enterprise_column))))
-    prefix = f"{sub.source}.{sub.dataset}"
+    prefix = sub.id if sub.split_by is None else f"{sub.source}.{sub.dataset}"
     if sub.split_by is None:
         sub_id, sub_name = F.lit(prefix), F.lit(sub.name)
     else:
@@ -56,14 +56,15 @@ def dataset_frame(df, subs: list[Subclass], unique: list[str], accounts=None):
         sub_id = F.concat(F.lit(prefix + "."), value)
         sub_name = F.concat(F.lit(sub.base_name + "（"), value, F.lit("）"))
     cols = sub.columns
-    coded = {c.name: _value(c, CODE_LISTS.get(c.codes or ""), F) for c in cols if c.codes}
-    if coded:
-        df = df.withColumns(coded)
+    shaped = {c.name: _value(c, CODE_LISTS.get(c.codes or ""), F) for c in cols if c.codes}
+    shaped |= {c.name: F.round(F.col(c.name), c.digits) for c in cols if c.digits is not None}
+    if shaped:
+        df = df.withColumns(shaped)
     record = F.to_json(F.struct(*[F.col(c.name) for c in cols])) if cols else F.lit("{}")
     content = F.concat_ws("；", *[F.concat(F.lit(f"{c.heading}："), _value_text(c, F)) for c in cols])
     return df.select(
         F.col("_enterprise").alias("enterprise_id"),
-        F.lit(list(PROFILE_CATEGORIES).index(sub.category) + 1).alias("class_order"),
+        F.lit(list(CLASS_NAMES).index(sub.category) + 1).alias("class_order"),
         F.lit(sub.category_name).alias("info_class"),
         sub_id.alias("subclass_id"), sub_name.alias("info_subclass"), F.lit(sub.source_name).alias("source_name"),
         F.col(sub.order_by).cast("string").alias("record_date"),
@@ -87,25 +88,30 @@ def newest(union):
 
 
 def profile_records(spark, catalogue: Catalogue, read):
-    """The profile's records from the silver tables `read(table)` returns (None: not delivered yet); None when no
-    profiled dataset has been delivered."""
+    """The profile's records from the lake tables `read(layer, table)` returns (None: not there yet): the catalogue's
+    sub-classes from silver, the analyses from gold; None when there is nothing to show yet."""
     from pyspark.sql import functions as F
 
-    by_dataset: dict[tuple[str, str], list[Subclass]] = {}
+    by_table: dict[tuple[str, str], list[Subclass]] = {}
     for sub in subclasses(catalogue):
-        by_dataset.setdefault((sub.source, sub.dataset), []).append(sub)
+        by_table.setdefault((sub.layer, sub.lake_table), []).append(sub)
     frames = []
-    for (source, code), subs in by_dataset.items():
-        df = read(f"{source}__{code}")
+    for (layer, table), subs in by_table.items():
+        df = read(layer, table)
         if df is None:
             continue
-        dataset = catalogue.dataset(source, code)
+        sub = subs[0]
+        if layer == "gold":  # a mart: one version of each row, no deliveries
+            frames.append(dataset_frame(df.withColumns({"_period": F.lit(""), "_row_number": F.lit(0)}), subs,
+                                        list(sub.unique)))
+            continue
+        dataset = catalogue.dataset(sub.source, sub.dataset)
         accounts = None
         if dataset.links_via is not None:
-            linked = read(f"{source}__{dataset.links_via.dataset}")
+            linked = read("silver", f"{sub.source}__{dataset.links_via.dataset}")
             if linked is None:
                 continue
-            target = catalogue.dataset(source, dataset.links_via.dataset)
+            target = catalogue.dataset(sub.source, dataset.links_via.dataset)
             accounts = _account_owners(linked, dataset.links_via.column, target.links_to_enterprise, F)
         frames.append(dataset_frame(df, subs, dataset.unique, accounts))
     if not frames:

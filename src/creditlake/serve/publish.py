@@ -45,16 +45,18 @@ SERVED_COLUMNS: dict[str, tuple[str, ...]] = {
 
 # Served tables read by one enterprise at a time: the DuckDB file keeps their rows in this column's order (its zone
 # maps then skip all but a row group or two), PostgreSQL indexes it.
-LOOKUP_KEYS: dict[str, str] = {"profile_records": "enterprise_id", "mart_enterprise_profile": "enterprise_id"}
+LOOKUP_KEYS: dict[str, str] = {table: "enterprise_id" for table in (
+    "profile_records", "mart_enterprise_profile", "mart_enterprise_activity_monthly", "mart_warnings",
+    "mart_lost_contact")}
 
 
 def derived_tables(spark, settings: Settings) -> dict:
     """Served tables computed at publication from the lake, not stored in it: the enterprise profile's records
-    (creditlake.profile.records), one pass over the profiled silver tables."""
+    (creditlake.profile.records), one pass over the profiled silver tables and the analyses' marts."""
     from creditlake.catalogue import default_catalogue
     from creditlake.profile.records import TABLE, profile_records
 
-    records = profile_records(spark, default_catalogue(), lambda table: read_table(spark, "silver", table, settings))
+    records = profile_records(spark, default_catalogue(), lambda layer, table: read_table(spark, layer, table, settings))
     return {} if records is None else {TABLE: records}
 
 

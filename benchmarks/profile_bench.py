@@ -85,7 +85,7 @@ def load_postgres(store: Path, url: str, schema: str) -> None:
         pg.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         pg.execute(f"CREATE SCHEMA {schema}")
         for table in TABLES:
-            arrow = con.execute(f'SELECT * FROM "{table}"').to_arrow_table()
+            arrow = con.sql(f'SELECT * FROM "{table}"').to_arrow_table()
             cols = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in arrow.schema)
             pg.execute(f'CREATE TABLE {schema}."{table}" ({cols})')
             copy_arrow(pg, f'{schema}."{table}"', arrow)

@@ -12,12 +12,12 @@ import time
 
 import pytest
 
-from creditlake.serve.publish import SERVED_TABLES
+from creditlake.serve.publish import served_names
 from creditlake.serve.store import table_checksum
 
 
 def _served_checksums(settings) -> dict[str, str]:
-    return {t.split(".", 1)[1]: table_checksum(settings, t.split(".", 1)[1]) for t in SERVED_TABLES}
+    return {table: table_checksum(settings, table) for table in served_names()}
 
 
 def _running_task(run_type: str = "backfill") -> tuple[str, str] | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from creditlake import cluster
-from creditlake.serve.publish import SERVED_TABLES
+from creditlake.serve.publish import SERVED_TABLES, served_names
 from creditlake.serve.store import table_checksum
 from creditlake.settings import Settings
 
@@ -78,6 +78,5 @@ def test_cluster_gold_equals_local_gold(cluster_run, settings, spark):
 
 def test_cluster_served_tables_equal_local(cluster_run, settings):
     cluster_settings, _ = cluster_run
-    for qualified in SERVED_TABLES:
-        table = qualified.split(".", 1)[1]
+    for table in served_names():
         assert table_checksum(cluster_settings, table) == table_checksum(settings, table), table

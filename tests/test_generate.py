@@ -550,3 +550,28 @@ def test_recently_gone_firms_show_only_their_first_signs(confounded):
         assert not filed & set(months[-gone:]) and months[-gone - 1] in filed
         assert u not in listed
         assert all(r["_month"] in months[-gone:] for r in mail.get(u, []) if r["reason"] != "拒收")
+
+
+def test_well_documented_firms_appear_in_every_periodic_delivery_of_the_generic_datasets(zone):
+    """One firm per 500 (at least one) has records everywhere, so the enterprise profile has a whole one to show."""
+    from creditlake.catalogue import load_catalogue
+    from creditlake.generate.generic import appears
+    from creditlake.generate.signals import MODELS
+
+    landing, _, truth = zone
+    assert len(truth["documented"]) == 1
+    firm = truth["documented"][0]
+    checked = 0
+    for source, dataset in load_catalogue().datasets():
+        if (source.code, dataset.code) in MODELS or dataset.residency != "lake" or not dataset.links_to_enterprise \
+                or dataset.cadence in ("event", "daily"):
+            continue
+        for period in ("2024-05", "2024-06", "2024-07"):
+            folder = landing / source.code / dataset.code / period
+            if not appears(dataset, period) or not folder.is_dir():
+                continue
+            text = "".join(p.read_bytes().decode(dataset.encoding, errors="replace") for p in folder.iterdir()
+                           if p.suffix in (".csv", ".jsonl"))
+            assert firm in text, f"{source.code}/{dataset.code}/{period}"
+            checked += 1
+    assert checked > 60

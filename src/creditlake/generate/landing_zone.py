@@ -208,6 +208,8 @@ def _truth(world: World, seed: int, months: list[str], faults: list[dict], deliv
                                    if e.alive(last_day(p))),
         "utility_collapses": sorted([e.uscc, e.collapse] for e in ents if e.collapse and "power" in e.accounts),
         "licence_missing": sorted(e.uscc for e in ents if e.licence_missing),
+        # Large firms every department deals with: records in every periodic delivery of the generic datasets.
+        "documented": sorted(e.uscc for e in ents if e.documented),
         "faults": faults,
         "delivery_faults": delivery_faults,
         "clear_personal_values": [e.rep_id for e in ents[:20]] + [e.phone for e in ents[:20]]

@@ -50,6 +50,14 @@ LOOKUP_KEYS: dict[str, str] = {table: "enterprise_id" for table in (
     "mart_lost_contact")}
 
 
+DERIVED_TABLES: tuple[str, ...] = ("profile_records",)  # served, computed at publication (derived_tables)
+
+
+def served_names() -> list[str]:
+    """Every table the serving store holds, by its bare name."""
+    return [t.split(".", 1)[1] for t in SERVED_TABLES] + list(DERIVED_TABLES)
+
+
 def derived_tables(spark, settings: Settings) -> dict:
     """Served tables computed at publication from the lake, not stored in it: the enterprise profile's records
     (creditlake.profile.records), one pass over the profiled silver tables and the analyses' marts."""

@@ -31,6 +31,11 @@ def pg_dsn(url: str) -> str:
     return parts._replace(scheme="postgresql").geturl()
 
 
+def pg_placeholders(sql: str, params) -> str:
+    """The serving store's SQL takes `?` placeholders (DuckDB's); psycopg's are `%s`. Without parameters, as is."""
+    return sql.replace("?", "%s") if params else sql
+
+
 def query(settings: Settings, sql: str, params: tuple | list | None = None) -> list[dict[str, Any]]:
     """Run one read-only query on the serving store and return rows as dicts."""
     url = settings.serving
@@ -47,7 +52,7 @@ def query(settings: Settings, sql: str, params: tuple | list | None = None) -> l
     with psycopg.connect(pg_dsn(url), row_factory=dict_row) as con:
         con.read_only = True
         con.execute(f"SET search_path TO {PG_SCHEMA}")
-        return list(con.execute(sql, params or []).fetchall())
+        return list(con.execute(pg_placeholders(sql, params), params or []).fetchall())
 
 
 class StoreReader:
@@ -97,7 +102,7 @@ class StoreReader:
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row)) for row in cur.fetchall()]
         try:
-            return list(self._pg_connection().execute(sql, params or []).fetchall())
+            return list(self._pg_connection().execute(pg_placeholders(sql, params), params or []).fetchall())
         except Exception:
             self._local.pg = None  # a broken connection is not reused
             raise

@@ -552,6 +552,15 @@ def test_recently_gone_firms_show_only_their_first_signs(confounded):
         assert all(r["_month"] in months[-gone:] for r in mail.get(u, []) if r["reason"] != "拒收")
 
 
+def _delivered_text(path, encoding: str) -> str:
+    if path.suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True)
+        return " ".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row)
+    return path.read_bytes().decode(encoding, errors="replace")
+
+
 def test_well_documented_firms_appear_in_every_periodic_delivery_of_the_generic_datasets(zone):
     """One firm per 500 (at least one) has records everywhere, so the enterprise profile has a whole one to show."""
     from creditlake.catalogue import load_catalogue
@@ -570,8 +579,7 @@ def test_well_documented_firms_appear_in_every_periodic_delivery_of_the_generic_
             folder = landing / source.code / dataset.code / period
             if not appears(dataset, period) or not folder.is_dir():
                 continue
-            text = "".join(p.read_bytes().decode(dataset.encoding, errors="replace") for p in folder.iterdir()
-                           if p.suffix in (".csv", ".jsonl"))
+            text = "".join(_delivered_text(p, dataset.encoding) for p in folder.iterdir() if p.name != "_manifest.json")
             assert firm in text, f"{source.code}/{dataset.code}/{period}"
             checked += 1
     assert checked > 60

@@ -139,11 +139,12 @@ def test_profile_answers_in_chinese_within_5_seconds(pipeline_run, settings):
     uscc = query(settings, "SELECT enterprise_id FROM mart_enterprise_profile ORDER BY complaints DESC LIMIT 1")[0][
         "enterprise_id"]
     started = time.monotonic()
-    res = _cli(settings, "profile", uscc, "--by", "test-officer", "--purpose", "测试")
+    res = _cli(settings, "profile", uscc, "--by", "test-officer", "--purpose", "测试", "--all")
     assert res.returncode == 0, res.stderr
     assert time.monotonic() - started < 5
-    for title in ("经营活跃度", "行政处罚", "投诉调解", "公共事业", "企业年度报告", "12315投诉举报（"):
+    for title in ("经营活跃度", "行政处罚", "投诉调解", "公共事业", "12315投诉举报（"):
         assert title in res.stdout, title
+    assert "无记录的小类：" in res.stdout and "企业年度报告" in res.stdout  # --all names the empty ones too
     for code in ("True", "False", "None", "kWh", "power", "water", "m3"):  # booleans and utility codes in Chinese
         assert code not in res.stdout, code
     as_json = json.loads(_cli(settings, "profile", uscc, "--json").stdout)

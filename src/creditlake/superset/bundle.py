@@ -924,7 +924,7 @@ agg_table("profile_classes", "有记录的信息小类", PROFILE_RECORDS, ["info
           description="所选企业在各信息大类、小类（由数据目录定义）下的记录数；未选择企业时为范围内合计")
 table("profile_records", "全部信息（按信息大类、小类）", PROFILE_RECORDS,
       ["enterprise_name", "info_class", "info_subclass", "source_name", "record_date", "content"],
-      order_by=[("class_order", False), ("info_subclass", False), ("record_date", True)], page_length=20,
+      order_by=[("info_class", False), ("info_subclass", False), ("record_date", True)], page_length=20,
       row_limit=2000, description="各部门报送的每条信息，与 creditlake profile 和企业信用信息查询服务所示相同")
 table("profile_warnings", "风险预警", WARNINGS,
       ["enterprise_name", "month", "warning_type_zh", "severity", "evidence"], order_by="month", page_length=10)

@@ -186,7 +186,8 @@ def _store(home: Path, spark) -> None:
     with duckdb.connect(str(path)) as con:
         con.register("records", records)
         con.execute(f'CREATE TABLE "{TABLE}" AS SELECT * FROM records')
-        cols = ", ".join(f"{col} {'DOUBLE' if col == 'lost_contact_score' else 'VARCHAR'}" for col, _, _ in SUMMARY)
+        cols = ", ".join(f"{col} {'DECIMAL(5,2)' if col == 'lost_contact_score' else 'VARCHAR'}"
+                         for col, _, _ in SUMMARY)
         con.execute(f"CREATE TABLE mart_enterprise_profile (enterprise_id VARCHAR, {cols})")
         con.execute("INSERT INTO mart_enterprise_profile (enterprise_id, enterprise_name, status_zh, district_name,"
                     " industry_name, lost_contact_score, is_lost_contact) VALUES"
@@ -274,6 +275,8 @@ def test_the_service_answers_by_role_with_chinese_labels(client):
     assert permits["records"] == [{"许可证编号": "P1", "许可类别": "甲类", "有效期至": "2026-01-31", "所在区县": "南明区"}]
     assert permits["source"] == "测试局" and permits["dataset"] == "测试许可证"
     assert "贵阳甲有限公司" in public.text  # Chinese as characters, not \u escapes
+    score = c.get(f"/enterprises/{A}", headers=auth["regulator"]).json()["summary"]["失联评分"]
+    assert score == 0.82  # a number, not the text FastAPI's encoder would make of a decimal
     regulator = c.get(f"/enterprises/{A}", headers=auth["regulator"]).json()
     permits = next(s for cls in regulator["classes"] for s in cls["subclasses"] if s["id"] == "tiny.permits.甲类")
     assert permits["records"][0]["收费（元）"] == 12.0

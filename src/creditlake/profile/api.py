@@ -30,7 +30,8 @@ REGULATOR_PURPOSE = "信用监管"
 
 
 class JSONUTF8(Response):
-    """JSON with Chinese as characters (not \\u escapes), dates as ISO text, decimals as numbers."""
+    """JSON with Chinese as characters (not \\u escapes), dates as ISO text, decimals as numbers. Handlers return
+    it themselves: FastAPI's own encoding would first turn decimals into text (and walk every record once more)."""
 
     media_type = "application/json; charset=utf-8"
 
@@ -112,7 +113,7 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from None
         looked_up(holder, profile.enterprise_id, why, [c["code"] for c in profile.classes])
-        return {**profile.as_dict(), "role_name": ROLE_NAMES[holder.role]}
+        return JSONUTF8({**profile.as_dict(), "role_name": ROLE_NAMES[holder.role]})
 
     Purpose = Annotated[str | None, Query(description="查询用途（政府部门必填，须在令牌授权范围内）")]
 
@@ -133,14 +134,14 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
     def classes(holder: Annotated[Holder, Depends(caller)]) -> Any:
         reader = Reader(holder.role, holder.department)
         found = definition(catalogue, reader)
-        return {"role": holder.role, "role_name": ROLE_NAMES[holder.role],
-                "subclasses": sum(len(c["subclasses"]) for c in found), "classes": found}
+        return JSONUTF8({"role": holder.role, "role_name": ROLE_NAMES[holder.role],
+                         "subclasses": sum(len(c["subclasses"]) for c in found), "classes": found})
 
     @app.get("/enterprises", summary="按企业名称查询")
     def search(holder: Annotated[Holder, Depends(caller)],
                name: Annotated[str, Query(min_length=2, max_length=50, description="企业名称中的文字（至少2个字）")],
                limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Any:
-        return {"name": name, "enterprises": search_by_name(store.query, name, limit)}
+        return JSONUTF8({"name": name, "enterprises": search_by_name(store.query, name, limit)})
 
     @app.get("/enterprises/{uscc}/restrictions", summary="联合惩戒核查：本部门是否应当限制")
     def restrictions(uscc: str, holder: Annotated[Holder, Depends(caller)],
@@ -161,7 +162,7 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
         except BadCode as exc:
             raise HTTPException(400, str(exc)) from None
         looked_up(holder, answer.enterprise_id, f"联合惩戒核查：{why}", ["restrictions"])
-        return {**answer.as_dict(), "department_name": DEPARTMENTS[asked]}
+        return JSONUTF8({**answer.as_dict(), "department_name": DEPARTMENTS[asked]})
 
     @app.get("/health", include_in_schema=False)
     def health() -> Any:

@@ -42,6 +42,7 @@ SUMMARY: tuple[tuple[str, str, str], ...] = (
     ("loan_check_month", "信贷核验月份", "regulator"),
 )
 
+
 class BadCode(ValueError):
     """The code is not a unified social credit code (GB 32100); the message says why, in Chinese."""
 

@@ -309,6 +309,8 @@ def test_the_service_says_what_is_wrong_with_the_right_status(client):
     mine = c.get(f"/enterprises/{A}/restrictions", params={"purpose": "财政资金审核"}, headers=auth["finance"])
     assert mine.status_code == 200 and mine.json()["restricted"] is True
     assert mine.json()["grounds"][0]["case_id"] == "黔市监罚〔2024〕1号"
+    assert c.get("/nowhere", headers=auth["public"]).json()["detail"].startswith("没有这个查询地址")
+    assert c.post(f"/enterprises/{A}", headers=auth["public"]).status_code == 405
     short = c.get("/enterprises", params={"name": "贵"}, headers=auth["public"])
     assert short.status_code == 400 and short.json()["detail"].startswith("请求参数有误")
 

@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from creditlake.catalogue import Catalogue, default_catalogue
 from creditlake.ledger.group_commit import GroupCommit
@@ -26,6 +27,8 @@ from creditlake.profile.tokens import Holder, TokenBook
 from creditlake.settings import Settings, get_settings
 
 PUBLIC_PURPOSE = "公开信息查询"
+# The router's own messages, as a user reads them.
+GENERIC = {"Not Found": "没有这个查询地址（见 /docs）", "Method Not Allowed": "不支持此请求方法（只读服务，用 GET）"}
 REGULATOR_PURPOSE = "信用监管"
 
 
@@ -62,7 +65,7 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
     book = TokenBook(settings)
     key = load_key(settings)
     ledger = GroupCommit(settings)
-    bearer = HTTPBearer(auto_error=False, description="访问令牌（creditlake api-token issue）")
+    bearer = HTTPBearer(auto_error=False, description="访问令牌（creditlake api issue-token）")
 
     app = FastAPI(title="企业信用信息查询服务", version="1",
                   description="企业全景画像：按信息大类、小类返回，按角色（社会公众、政府部门、市场监管部门）披露。"
@@ -74,9 +77,9 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
         where = "、".join(str(p) for p in first.get("loc", ())[1:]) or "请求"
         return _error(400, f"请求参数有误：{where}（{first.get('msg', '')}）")
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        response = _error(exc.status_code, str(exc.detail))
+    @app.exception_handler(StarletteHTTPException)  # ours, and the router's own (an unknown path, a wrong method)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        response = _error(exc.status_code, GENERIC.get(str(exc.detail), str(exc.detail)))
         if exc.status_code == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
         return response

@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     api_port: int = Field(8090, description="Port of the enterprise profile query service (`creditlake api start`).")
     api_workers: int = Field(
         2, ge=1, description="Processes of the profile query service (uvicorn workers, each with its own store "
-        "connections): 2 on a 2-core box answered 222 lookups/s against 151 with 1 (docs/profile.md).")
+        "connections): 2 on a 2-core box answered 239 lookups/s against 151 with 1 (docs/profile.md).")
     airflow_parallelism: int = Field(2, description="Tasks Airflow's LocalExecutor runs at once (one JVM each).")
     run_deadline_minutes: float = Field(
         360, description="Deadline of a monthly DAG run, minutes after it was queued: a run still going then is "

@@ -64,11 +64,6 @@ class Subclass:
     def lake_table(self) -> str:
         return self.table or f"{self.source}__{self.dataset}"
 
-    def columns_for(self, role: str) -> tuple[ShownColumn, ...]:
-        """The columns `role` reads, in the catalogue's order."""
-        rank = ROLES.index(role)
-        return tuple(c for c in self.columns if ROLES.index(c.disclosed_to) <= rank)
-
 
 def _order_by(dataset: Dataset, shown: list[str]) -> str:
     if dataset.profile and dataset.profile.order_by:

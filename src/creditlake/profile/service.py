@@ -18,9 +18,6 @@ from pathlib import Path
 from creditlake.cluster import alive, signal_group
 from creditlake.settings import Settings
 
-MODULE = "creditlake.profile.api"
-
-
 def state_file(settings: Settings) -> Path:
     return settings.home / "api" / "api.json"
 

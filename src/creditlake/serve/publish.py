@@ -43,11 +43,9 @@ SERVED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-# Served tables read by one enterprise at a time: the DuckDB file keeps their rows in this column's order (its zone
-# maps then skip all but a row group or two), PostgreSQL indexes it.
-LOOKUP_KEYS: dict[str, str] = {table: "enterprise_id" for table in (
-    "profile_records", "mart_enterprise_profile", "mart_enterprise_activity_monthly", "mart_warnings",
-    "mart_lost_contact")}
+# Served tables read by one enterprise at a time (a profile lookup): the DuckDB file keeps their rows in this
+# column's order (its zone maps then skip all but a row group or two), PostgreSQL indexes it.
+LOOKUP_KEYS: dict[str, str] = {"profile_records": "enterprise_id", "mart_enterprise_profile": "enterprise_id"}
 
 
 DERIVED_TABLES: tuple[str, ...] = ("profile_records",)  # served, computed at publication (derived_tables)
@@ -64,7 +62,8 @@ def derived_tables(spark, settings: Settings) -> dict:
     from creditlake.catalogue import default_catalogue
     from creditlake.profile.records import TABLE, profile_records
 
-    records = profile_records(spark, default_catalogue(), lambda layer, table: read_table(spark, layer, table, settings))
+    records = profile_records(spark, default_catalogue(),
+                              lambda layer, table: read_table(spark, layer, table, settings))
     return {} if records is None else {TABLE: records}
 
 

@@ -31,6 +31,12 @@ def pg_dsn(url: str) -> str:
     return parts._replace(scheme="postgresql").geturl()
 
 
+def _rows(cursor) -> list[dict[str, Any]]:
+    """A DuckDB result as dicts by column name."""
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
 def pg_placeholders(sql: str, params) -> str:
     """The serving store's SQL takes `?` placeholders (DuckDB's); psycopg's are `%s`. Without parameters, as is."""
     return sql.replace("?", "%s") if params else sql
@@ -43,9 +49,7 @@ def query(settings: Settings, sql: str, params: tuple | list | None = None) -> l
         import duckdb
 
         with duckdb.connect(str(duckdb_path(url)), read_only=True) as con:
-            cur = con.execute(sql, params or [])
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row)) for row in cur.fetchall()]
+            return _rows(con.execute(sql, params or []))
     import psycopg
     from psycopg.rows import dict_row
 
@@ -62,16 +66,16 @@ class StoreReader:
     def __init__(self, settings: Settings):
         import threading
 
-        self._settings = settings
+        self._url = settings.serving  # fixed for the process: not derived again for every query
         self._local = threading.local()
         self._lock = threading.Lock()
         self._duckdb = None  # (file identity, connection) shared by every thread's cursor
-        self._is_duckdb = backend(settings.serving) == "duckdb"
+        self._is_duckdb = backend(self._url) == "duckdb"
 
     def _duckdb_cursor(self):
         import duckdb
 
-        path = duckdb_path(self._settings.serving)
+        path = duckdb_path(self._url)
         st = path.stat()
         identity = (st.st_ino, st.st_mtime_ns)
         held = getattr(self._local, "cursor", None)
@@ -90,7 +94,7 @@ class StoreReader:
 
         con = getattr(self._local, "pg", None)
         if con is None or con.closed:
-            con = psycopg.connect(pg_dsn(self._settings.serving), row_factory=dict_row, autocommit=True)
+            con = psycopg.connect(pg_dsn(self._url), row_factory=dict_row, autocommit=True)
             con.read_only = True
             con.execute(f"SET search_path TO {PG_SCHEMA}")
             self._local.pg = con
@@ -98,9 +102,7 @@ class StoreReader:
 
     def query(self, sql: str, params: tuple | list | None = None) -> list[dict[str, Any]]:
         if self._is_duckdb:
-            cur = self._duckdb_cursor().execute(sql, params or [])
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row)) for row in cur.fetchall()]
+            return _rows(self._duckdb_cursor().execute(sql, params or []))
         try:
             return list(self._pg_connection().execute(pg_placeholders(sql, params), params or []).fetchall())
         except Exception:

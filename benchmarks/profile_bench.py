@@ -31,9 +31,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from creditlake.serve.publish import LOOKUP_KEYS
+
 # What one lookup reads, by enterprise (the summary; the records, the analyses among them): scaled together, in
-# the order publication leaves them (serve.publish.LOOKUP_KEYS).
-TABLES = ("mart_enterprise_profile", "profile_records")
+# the order publication leaves them.
+TABLES = tuple(LOOKUP_KEYS)
 
 
 def _new_code(rng: random.Random, district: str, seen: set[str]) -> str:
@@ -65,7 +67,7 @@ def scale_store(source: Path, target: Path, size: int) -> dict[str, int]:
         con.execute("CREATE TEMP TABLE id_map (old_id VARCHAR, new_id VARCHAR)")
         con.executemany("INSERT INTO id_map VALUES (?, ?)", mapping)
         for table in TABLES:
-            order = " ORDER BY enterprise_id"
+            order = f' ORDER BY "{LOOKUP_KEYS[table]}"'
             con.execute(f'CREATE TABLE "{table}" AS SELECT * REPLACE (m.new_id AS enterprise_id)'
                         f' FROM src."{table}" t JOIN id_map m ON t.enterprise_id = m.old_id{order}')
             counts[table] = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
@@ -91,15 +93,6 @@ def load_postgres(store: Path, url: str, schema: str) -> None:
             copy_arrow(pg, f'{schema}."{table}"', arrow)
             pg.execute(f'CREATE INDEX ON {schema}."{table}" (enterprise_id)')
             pg.execute(f'ANALYZE {schema}."{table}"')
-
-
-def _get(url: str, token: str, timeout: float = 30) -> tuple[int, int]:
-    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, len(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, 0
 
 
 def load(base: str, token: str, ids: list[str], clients: int, seconds: float) -> dict:

@@ -60,7 +60,8 @@ def test_two_month_backfill_killed_half_way_converges_to_the_same_gold(pipeline_
             assert first.poll() is None, out.read_text()[-4000:]
             assert time.monotonic() < deadline, "silver of the first backfill month never started"
             time.sleep(0.5)
-        time.sleep(0.5)  # the silver task is at work (a client of the test home's Spark service: no JVM to start)
+        # Killed at once: silver is at work (a client of the test home's Spark service, no JVM to start) and may take
+        # under a second; after a 0.5 s wait it had ended, with nothing left running, in a full-suite run here.
         scheduler = airflow_services.running(settings, "scheduler")
         assert scheduler is not None
         import psutil

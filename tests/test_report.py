@@ -40,6 +40,7 @@ from creditlake.report.figures import (
     reason_category,
     registration_indicators,
     shift_month,
+    usual_volumes,
     warning_summary,
 )
 from creditlake.catalogue import load_catalogue
@@ -131,11 +132,20 @@ POWER = [
 ]
 
 # accounting (served ops.accounting): every delivery the contract expects in 2024-05; in 2024-06 the power bureau's
-# consumption never arrived and the 12315 complaints were refused whole. Each loaded delivery: 9 rows in, 1 quarantined.
+# consumption never arrived and the 12315 complaints were refused whole. Each loaded delivery: 9 rows in, 1 quarantined;
+# but the tax filings, 100 rows in May, came with 30 in June (a thin delivery).
 EXPECTED, NAMES = expected_deliveries(load_catalogue())
-MISSING, REFUSED = ("power", "consumption"), ("samr", "complaints_12315")
-ACCOUNTING = [("2024-05", s, d, "loaded", 10, 10, 9, 1) for s, d in EXPECTED] + [
-    ("2024-06", s, d, "rejected" if (s, d) == REFUSED else "loaded", 10, 10, 0 if (s, d) == REFUSED else 9,
+MISSING, REFUSED, THIN = ("power", "consumption"), ("samr", "complaints_12315"), ("tax", "filings")
+
+
+def _loaded(period: str, key: tuple[str, str]) -> int:
+    if key == THIN:
+        return 99 if period == "2024-05" else 29
+    return 0 if (period, key) == ("2024-06", REFUSED) else 9
+
+
+ACCOUNTING = [("2024-05", s, d, "loaded", 10, 10, _loaded("2024-05", (s, d)), 1) for s, d in EXPECTED] + [
+    ("2024-06", s, d, "rejected" if (s, d) == REFUSED else "loaded", 10, 10, _loaded("2024-06", (s, d)),
      10 if (s, d) == REFUSED else 1) for s, d in EXPECTED if (s, d) != MISSING]
 
 DDL = {
@@ -689,11 +699,34 @@ def test_a_dataset_never_delivered_is_not_late(home):
 def test_the_report_says_what_did_not_arrive(june_text):
     n = len(EXPECTED)
     assert states(june_text, f"本月应报送数据 {n} 项（已开始报送的每个数据集每月一项），已收到 {n - 2} 项，退回重报 1 项，"
-                             f"未收到 1 项；入库记录 {fmt_int(9 * (n - 2))} 条，因不符合数据标准暂存待核 "
+                             f"未收到 1 项；入库记录 {fmt_int(9 * (n - 3) + 29)} 条，因不符合数据标准暂存待核 "
                              f"{fmt_int(n - 2 + 10)} 条。")
     departments = sorted({NAMES[MISSING][0], NAMES[REFUSED][0]})
-    assert states(june_text, f"提示：本月有 2 项数据未收到或被退回（{'、'.join(departments)}）")
+    assert states(june_text, f"提示：本月有 2 项数据未收到或被退回（{'、'.join(departments)}），1 项数据记录数明显少于往月"
+                             f"（{NAMES[THIN][0]}{NAMES[THIN][1]}）")
     assert states(june_text, NAMES[MISSING][1]) and states(june_text, NAMES[REFUSED][1])
+    assert states(june_text, "另有 1 项已收到但记录数不足往月的一半")
+    assert states(june_text, f"{NAMES[THIN][0]} {NAMES[THIN][1]} 30 100")  # the table: this month, the usual
+
+
+def test_a_thin_delivery_is_one_with_under_half_its_usual_rows():
+    names = {("a", "x"): ("甲局", "X表"), ("a", "y"): ("甲局", "Y表"), ("b", "z"): ("乙局", "Z表")}
+    history = [{"source": "a", "dataset": "x", "period": p, "status": "loaded", "loaded": n, "quarantined": 0}
+               for p, n in [("2024-01", 90), ("2024-02", 100), ("2024-03", 120), ("2024-04", 5000)]]
+    history += [{"source": "a", "dataset": "y", "period": "2024-04", "status": "loaded", "loaded": 12, "quarantined": 0},
+                {"source": "b", "dataset": "z", "period": "2024-04", "status": "rejected", "loaded": 0,
+                 "quarantined": 900}]
+    usual = usual_volumes(history)
+    assert usual == {("a", "x"): 110.0, ("a", "y"): 12.0}  # the median; a refused delivery is no usual volume
+    month = [{"source": "a", "dataset": "x", "status": "loaded", "loaded": 50, "quarantined": 4},
+             {"source": "a", "dataset": "y", "status": "loaded", "loaded": 1, "quarantined": 0},
+             {"source": "b", "dataset": "z", "status": "loaded", "loaded": 3, "quarantined": 0}]
+    summary = delivery_summary(list(names), month, names, usual)
+    # 54 < 55 = half of 110: thin. Y usually brings 12 rows: too few to call 1 thin. Z has no usual volume yet.
+    assert summary.thin == (("甲局", "X表", 54, 110),)
+    assert summary.complete and summary.caveat() == "提示：1 项数据记录数明显少于往月（甲局X表），相关指标可能偏低或缺项，补报后将更新。"
+    month[0]["loaded"] = 51
+    assert delivery_summary(list(names), month, names, usual).thin == ()
 
 
 # --- delivery ----------------------------------------------------------------------------------

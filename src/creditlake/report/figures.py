@@ -637,10 +637,34 @@ def warning_summary(month: str, rows: Sequence[Row], industry_names: dict[str, s
 # --- complaints, mediation and joint discipline -------------------------------------------------
 
 
+# A delivery is thin when it holds less than THIN_SHARE of the rows its dataset usually brings (the median of its
+# last USUAL_MONTHS months received), for datasets that usually bring at least THIN_MIN_ROWS (below that, a
+# month of few events is ordinary, not a sign of a cut-off extract).
+THIN_SHARE, THIN_MIN_ROWS, USUAL_MONTHS = 0.5, 20, 6
+
+
+def usual_volumes(history: Sequence[Row]) -> dict[tuple[str, str], float]:
+    """Pure: (source, dataset) -> the median rows (loaded + quarantined) of its deliveries received in the months
+    before, from rows source, dataset, period, status, loaded, quarantined (the last USUAL_MONTHS months of each)."""
+    by_dataset: dict[tuple[str, str], dict[str, float]] = {}
+    for r in history:
+        if str(r["status"]) == "rejected":
+            continue
+        months = by_dataset.setdefault((str(r["source"]), str(r["dataset"])), {})
+        months[str(r["period"])] = months.get(str(r["period"]), 0) + _num(r["loaded"]) + _num(r["quarantined"])
+    out = {}
+    for key, months in by_dataset.items():
+        recent = sorted(v for _, v in sorted(months.items())[-USUAL_MONTHS:])
+        mid = len(recent) // 2
+        out[key] = recent[mid] if len(recent) % 2 else (recent[mid - 1] + recent[mid]) / 2
+    return out
+
+
 @dataclass(frozen=True)
 class DeliverySummary:
     """The month's deliveries against what the landing contract expects: one per dataset and month, from the
-    dataset's first delivery on (report.monthly.expected_deliveries)."""
+    dataset's first delivery on (report.monthly.expected_deliveries); and those received with far fewer rows than
+    their dataset usually brings."""
 
     expected: int
     received: int  # loaded, whole or with some rows quarantined
@@ -648,6 +672,7 @@ class DeliverySummary:
     loaded_rows: int
     quarantined_rows: int
     gaps: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]  # (department, not received, rejected)
+    thin: tuple[tuple[str, str, int, int], ...] = ()  # (department, dataset, rows this month, usual rows)
 
     @property
     def complete(self) -> bool:
@@ -663,21 +688,31 @@ class DeliverySummary:
         if missing:
             text += f"，未收到 {fmt_int(missing)} 项"
         text += (f"；入库记录 {fmt_int(self.loaded_rows)} 条，因不符合数据标准暂存待核 {fmt_int(self.quarantined_rows)} 条。")
+        if self.thin:
+            text += (f"另有 {fmt_int(len(self.thin))} 项已收到但记录数不足往月的一半（见下表），"
+                     "可能报送不全，已请报送单位核实。")
         return text
 
     def caveat(self) -> str:
-        """The first page's warning when the month is incomplete ('' when it is complete)."""
-        if self.complete:
+        """The first page's warning when the month is incomplete or thin ('' when neither)."""
+        parts = []
+        if not self.complete:
+            names = "、".join(name for name, _, _ in self.gaps[:5]) + ("等" if len(self.gaps) > 5 else "")
+            parts.append(f"本月有 {fmt_int(self.expected - self.received)} 项数据未收到或被退回（{names}）")
+        if self.thin:
+            names = "、".join(f"{d}{n}" for d, n, _, _ in self.thin[:3]) + ("等" if len(self.thin) > 3 else "")
+            parts.append(f"{fmt_int(len(self.thin))} 项数据记录数明显少于往月（{names}）")
+        if not parts:
             return ""
-        names = "、".join(name for name, _, _ in self.gaps[:5]) + ("等" if len(self.gaps) > 5 else "")
-        return (f"提示：本月有 {fmt_int(self.expected - self.received)} 项数据未收到或被退回（{names}），"
-                "相关指标可能偏低或缺项，补报后将更新。")
+        return "提示：" + "，".join(parts) + "，相关指标可能偏低或缺项，补报后将更新。"
 
 
 def delivery_summary(expected: Sequence[tuple[str, str]], accounting: Sequence[Row],
-                     names: dict[tuple[str, str], tuple[str, str]]) -> DeliverySummary:
+                     names: dict[tuple[str, str], tuple[str, str]],
+                     usual: dict[tuple[str, str], float] | None = None) -> DeliverySummary:
     """`expected`: (source, dataset) codes the contract expects this month; `accounting`: the month's delivery rows
-    (source, dataset, status, loaded, quarantined); `names`: (source, dataset) -> (department, dataset) in Chinese."""
+    (source, dataset, status, loaded, quarantined); `names`: (source, dataset) -> (department, dataset) in Chinese;
+    `usual`: (source, dataset) -> the rows it usually brings (usual_volumes), to find the thin deliveries."""
     status = {(str(r["source"]), str(r["dataset"])): str(r["status"]) for r in accounting}
     received = {k for k, v in status.items() if v != "rejected"}
     rejected = {k for k, v in status.items() if v == "rejected"}
@@ -687,11 +722,21 @@ def delivery_summary(expected: Sequence[tuple[str, str]], accounting: Sequence[R
             continue
         department, dataset = names.get(key, key)
         gaps.setdefault(department, ([], []))[1 if key in rejected else 0].append(dataset)
+    rows: dict[tuple[str, str], float] = {}
+    for r in accounting:
+        key = (str(r["source"]), str(r["dataset"]))
+        if key in received:
+            rows[key] = rows.get(key, 0) + _num(r["loaded"]) + _num(r["quarantined"])
+    thin = sorted((*names.get(key, key), int(n), int(round(usual[key])))
+                  for key, n in rows.items()
+                  if key in set(expected) and usual and usual.get(key, 0) >= THIN_MIN_ROWS
+                  and n < THIN_SHARE * usual[key])
     return DeliverySummary(
         expected=len(expected), received=len(received & set(expected)), rejected=len(rejected & set(expected)),
         loaded_rows=int(sum(_num(r["loaded"]) for r in accounting)),
         quarantined_rows=int(sum(_num(r["quarantined"]) for r in accounting)),
-        gaps=tuple((d, tuple(m), tuple(r)) for d, (m, r) in sorted(gaps.items(), key=lambda kv: kv[0])))
+        gaps=tuple((d, tuple(m), tuple(r)) for d, (m, r) in sorted(gaps.items(), key=lambda kv: kv[0])),
+        thin=tuple(thin))
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from creditlake.report.figures import (
     counted_indicator,
     development_indicator,
     discipline_summary,
+    USUAL_MONTHS,
     delivery_summary,
     district_rows,
     driver,
@@ -48,6 +49,7 @@ from creditlake.report.figures import (
     hbar_chart,
     industry_rows,
     lost_contact_summary,
+    usual_volumes,
     month_label,
     paired_bar_chart,
     parts_by,
@@ -131,6 +133,7 @@ class StoreData:
     power: list[Row] | None = None
     accounting: list[Row] | None = None  # the month's deliveries: source, dataset, status, loaded, quarantined
     onboarded: set[tuple[str, str]] = field(default_factory=set)  # (source, dataset) delivered in any month so far
+    accounting_before: list[Row] = field(default_factory=list)  # the same, the USUAL_MONTHS months before
 
 
 def fetch_store_data(settings: Settings, month: str) -> StoreData:
@@ -219,6 +222,9 @@ def fetch_store_data(settings: Settings, month: str) -> StoreData:
             f"WHERE period = '{month}' ORDER BY source, dataset"))
         data.onboarded = {(str(r["source"]), str(r["dataset"])) for r in query(settings, (
             f"SELECT DISTINCT source, dataset FROM accounting WHERE period <= '{month}'"))}
+        data.accounting_before = query(settings, (
+            "SELECT source, dataset, period, status, loaded, quarantined FROM accounting "
+            f"WHERE period < '{month}' AND period >= '{shift_month(month, -USUAL_MONTHS)}'"))
     if MART in tables:
         data.power = query(settings, (
             "SELECT month, district_code, district_name, enterprises, enterprises_with_power, power_kwh "
@@ -288,7 +294,7 @@ class Report:
                        f"其中高优先级 {fmt_int(self.lost.by_priority['高'])} 户。")
         if self.warnings is not None:
             out.append(f"本月新增风险预警 {fmt_int(self.warnings.total)} 条，其中高风险 {fmt_int(self.warnings.high)} 条。")
-        if self.deliveries is not None and not self.deliveries.complete:
+        if self.deliveries is not None and self.deliveries.caveat():
             out.append(self.deliveries.caveat())
         return out
 
@@ -421,7 +427,7 @@ def build_report(data: StoreData, catalogue: Catalogue | None = None) -> Report:
     deliveries = None
     if data.accounting is not None:
         expected, names = expected_deliveries(catalogue, data.onboarded)
-        deliveries = delivery_summary(expected, data.accounting, names)
+        deliveries = delivery_summary(expected, data.accounting, names, usual_volumes(data.accounting_before))
 
     power = None
     if data.power:

@@ -661,6 +661,11 @@ def test_the_report_says_which_districts_and_industries_moved_each_figure(june_t
     # Net growth 7 -> 10: 云岩区 3 -> 5, 南明区 4 -> 5.
     assert states(june_text, "净增企业比上月多 3 户，主要来自 云岩区（+2 户）、南明区（+1 户）；"
                              "分行业看，批发和零售业（+2 户）、制造业（+1 户）。")
+    # The development index, a plain mean of the districts: (60 + 66) / 2 -> (60.25 + 70) / 2.
+    assert states(june_text, "区域经济发展指数（区县平均）较上月上升 2.1 点，主要来自 云岩区（+2.0 点）、南明区（+0.1 点）。")
+    # Warnings 1 -> 3: 云岩区 1 -> 2, 南明区 0 -> 1; by type, a new area surge and a new utility collapse.
+    assert states(june_text, "风险预警较上月增加 2 条，主要来自 云岩区（+1 条）、南明区（+1 条）；"
+                             "分类型看，区域行业投诉激增（+1 条）、用电量骤降（+1 条）。")
     assert "黄金层" not in june_text and "mart_" not in june_text and "docs/" not in june_text
     assert states(june_text, "区域经济发展指数（0–100）由市场活力")
 

@@ -193,7 +193,8 @@ class Driver:
     unit: str
     change: float  # in the indicator's change measure (户, 个百分点, points)
     districts: tuple[tuple[str, float], ...]
-    industries: tuple[tuple[str, float], ...]
+    industries: tuple[tuple[str, float], ...]  # or the groups named by `second` (e.g. warning types)
+    second: str = "分行业看"
 
     def sentence(self) -> str:
         """'新设企业较上月增加 3 户，主要来自 云岩区（+2 户）、南明区（+1 户）；分行业看，批发和零售业（+2 户）。'"""
@@ -211,7 +212,7 @@ class Driver:
         if self.districts:
             parts.append("主要来自 " + "、".join(f"{n}（{amount(x)}）" for n, x in self.districts))
         if self.industries:
-            parts.append("分行业看，" + "、".join(f"{n}（{amount(x)}）" for n, x in self.industries))
+            parts.append(f"{self.second}，" + "、".join(f"{n}（{amount(x)}）" for n, x in self.industries))
         return "，".join(parts[:2]) + ("；" + parts[2] if len(parts) > 2 else "") + "。"
 
 
@@ -234,16 +235,17 @@ def top_movers(contrib: dict[str, float], change: float, n: int = 3, places: int
 
 
 def driver(label: str, kind: str, unit: str, by_district: tuple[Parts, Parts], by_industry: tuple[Parts, Parts],
-           ) -> Driver | None:
-    """What moved an indicator between two months, from its parts per district and per industry (now, before);
-    None when it did not move (as shown: a rate to 0.1 个百分点, an index to 0.1 point, a count to 1)."""
+           second: str = "分行业看") -> Driver | None:
+    """What moved an indicator between two months, from its parts per district and per industry, or per the
+    grouping `second` names (now, before); None when it did not move (as shown: a rate to 0.1 个百分点, an index to
+    0.1 point, a count to 1)."""
     scale, places = (100.0, 1) if kind == "rate" else (1.0, 1 if kind == "index" else 0)
     per_district = contributions(*by_district, scale=scale)
     change = sum(per_district.values())
     if _round(abs(change), places) == 0:
         return None
     return Driver(label, kind, unit, change, top_movers(per_district, change, places=places),
-                  top_movers(contributions(*by_industry, scale=scale), change, places=places))
+                  top_movers(contributions(*by_industry, scale=scale), change, places=places), second)
 
 
 def parts_by(rows: Iterable[Row], month: str, group: str, numerator: str, denominator: str | None = None) -> Parts:
@@ -690,7 +692,7 @@ class DeliverySummary:
         text += (f"；入库记录 {fmt_int(self.loaded_rows)} 条，因不符合数据标准暂存待核 {fmt_int(self.quarantined_rows)} 条。")
         if self.thin:
             text += (f"另有 {fmt_int(len(self.thin))} 项已收到但记录数不足往月的一半（见下表），"
-                     "可能报送不全，已请报送单位核实。")
+                     "可能报送不全，请报送单位核实。")
         return text
 
     def caveat(self) -> str:

@@ -299,16 +299,22 @@ class Report:
         return out
 
 
-# Headline figures whose change the report explains by district and industry: label -> (rows, numerator,
-# denominator). Rows: "region" (mart_region_indicators_monthly) or "activity" (its counts per band, as
-# activity_parts makes them).
+# Headline figures whose change the report explains: label -> (rows, numerator, denominator, second grouping).
+# Rows: "region" (mart_region_indicators_monthly), "activity" (its counts per band, as activity_parts makes them),
+# "development" (one row per district: the city figure is their plain mean) or "warnings" (one row per warning).
+# Every figure is split by district, and by industry or by warning type where its rows carry them.
 EXPLAINED = {
-    "存续企业": ("region", "stock", None), "新设企业": ("region", "new_registrations", None),
-    "注销企业": ("region", "deregistrations", None), "净增企业": ("region", "net_growth", None),
-    "企业活跃度指数均值": ("activity", "index_sum", "enterprises"),
-    "活跃企业占比（活跃+正常）": ("activity", "operating", "enterprises"),
-    "休眠企业占比": ("activity", "dormant", "enterprises"),
+    "存续企业": ("region", "stock", None, "industry_name"),
+    "新设企业": ("region", "new_registrations", None, "industry_name"),
+    "注销企业": ("region", "deregistrations", None, "industry_name"),
+    "净增企业": ("region", "net_growth", None, "industry_name"),
+    "企业活跃度指数均值": ("activity", "index_sum", "enterprises", "industry_name"),
+    "活跃企业占比（活跃+正常）": ("activity", "operating", "enterprises", "industry_name"),
+    "休眠企业占比": ("activity", "dormant", "enterprises", "industry_name"),
+    "区域经济发展指数（区县平均）": ("development", "development_index", "units", None),
+    "风险预警": ("warnings", "units", None, "warning_type_zh"),
 }
+SECOND_GROUPING = {"industry_name": "分行业看", "warning_type_zh": "分类型看"}
 
 
 def activity_parts(activity: Sequence[Row]) -> list[Row]:
@@ -324,20 +330,26 @@ def activity_parts(activity: Sequence[Row]) -> list[Row]:
 
 
 def change_drivers(month: str, comparison: Comparison, region: Sequence[Row] | None,
-                   activity: Sequence[Row] | None) -> list[Driver]:
-    """For each headline figure that moved against last month: the districts and industries that moved it most."""
-    rows = {"region": list(region or []), "activity": activity_parts(activity or [])}
+                   activity: Sequence[Row] | None, development: Sequence[Row] | None = None,
+                   warnings: Sequence[Row] | None = None) -> list[Driver]:
+    """For each headline figure that moved against last month: the districts (and industries or warning types) that
+    moved it most."""
+    rows = {"region": list(region or []), "activity": activity_parts(activity or []),
+            # A district without an index this month is no part of the mean, as in development_indicator.
+            "development": [{**r, "units": 1} for r in development or [] if r["development_index"] is not None],
+            "warnings": [{**r, "units": 1} for r in warnings or []]}
     before = shift_month(month, -1)
     out = []
     for ind in comparison.indicators:
         if ind.label not in EXPLAINED or ind.previous is None or not ind.compare:
             continue
-        source, num, den = EXPLAINED[ind.label]
+        source, num, den, second = EXPLAINED[ind.label]
         if not rows[source]:
             continue
         per = {g: (parts_by(rows[source], month, g, num, den), parts_by(rows[source], before, g, num, den))
-               for g in ("district_name", "industry_name")}
-        found = driver(ind.label, ind.kind, ind.unit, per["district_name"], per["industry_name"])
+               for g in ("district_name", second) if g}
+        found = driver(ind.label, ind.kind, ind.unit, per["district_name"], per.get(second, ({}, {})),
+                       SECOND_GROUPING.get(second, ""))
         if found is not None:
             out.append(found)
     return out
@@ -436,7 +448,7 @@ def build_report(data: StoreData, catalogue: Catalogue | None = None) -> Report:
             sources.append(MART)
 
     comparison = Comparison(month, tuple(indicators))
-    drivers = change_drivers(month, comparison, data.region, data.activity)
+    drivers = change_drivers(month, comparison, data.region, data.activity, data.development, data.warnings)
     cards = [{"name": CARD_LABELS[i.label], "value": fmt_value(i.kind, i.current),
               "unit": i.unit, "change": "" if not i.compare else _card_change(comparison, i)}
              for i in indicators if i.label in CARD_LABELS]

@@ -637,6 +637,20 @@ def _chart(key: str, title: str, dataset: Dataset, viz_type: str, description: s
 
 # Counts on an axis: ",d" would label the ticks 0, 0.5, 1 as 0, 1, 1; this drops the decimals only when zero.
 COUNT_AXIS = ",.2~f"
+
+
+def axis_options(fmt: str, whole: bool = False, time_x: bool = False) -> dict[str, Any]:
+    """Superset 6's ECharts override (`echart_options`, deep-merged into the chart's options): a count axis steps by
+    whole numbers (no 0.5 tick between 0 and 1); a share of a whole (`whole`) runs 0-100%, not to the 120% ECharts'
+    rounding picks for values near 100%; a month axis labels its first month too. Other axes keep ECharts' choice."""
+    options: dict[str, Any] = {}
+    if fmt == COUNT_AXIS:
+        options.setdefault("yAxis", {})["minInterval"] = 1
+    if whole:
+        options.setdefault("yAxis", {}).update({"min": 0, "max": 1})
+    if time_x:
+        options["xAxis"] = {"axisLabel": {"showMinLabel": True}}
+    return {"echart_options": json.dumps(options)}
 _COMMON = {"color_scheme": "supersetColors", "extra_form_data": {}, "adhoc_filters": []}
 
 
@@ -694,7 +708,7 @@ MONTH_AXIS = {"time_grain_sqla": "P1M", "x_axis_time_format": "%Y-%m", "xAxisFor
 
 
 def bar(key, title, ds, x, metrics, *, groupby=(), stack=False, sort=True, x_title="", y_title="", fmt=COUNT_AXIS,
-        time_x=False, rotate=0, description=None, filters=(), legend=None, show_value=None):
+        time_x=False, rotate=0, description=None, filters=(), legend=None, show_value=None, whole=False):
     """Vertical bars. (Never horizontal: in Superset 6.1 clicking a horizontal bar cross-filters on its value, not on
     its category, so the other charts go empty.) Long category names (industries) get rotated labels."""
     params = _COMMON | {
@@ -708,6 +722,7 @@ def bar(key, title, ds, x, metrics, *, groupby=(), stack=False, sort=True, x_tit
         "rich_tooltip": True, "x_axis_title": x_title, "x_axis_title_margin": 30 if x_title else 15,
         "y_axis_title": y_title, "y_axis_title_margin": 50 if y_title else 15, "y_axis_title_position": "Left",
         "y_axis_format": fmt, "truncateXAxis": True, "y_axis_bounds": [None, None], "zoomable": False,
+        **axis_options(fmt, whole, time_x),
     }
     if stack:
         params["stack"] = "Stack"
@@ -721,7 +736,7 @@ def bar(key, title, ds, x, metrics, *, groupby=(), stack=False, sort=True, x_tit
 
 
 def line(key, title, ds, x, metrics, *, groupby=(), x_title="", y_title="", fmt=COUNT_AXIS, time_x=True,
-         description=None, filters=()):
+         description=None, filters=(), whole=False):
     params = _COMMON | {
         "x_axis": x, "metrics": list(metrics), "groupby": list(groupby), "adhoc_filters": list(filters),
         "order_desc": True, "row_limit": 10000, "truncate_metric": True, "show_empty_columns": True,
@@ -730,6 +745,7 @@ def line(key, title, ds, x, metrics, *, groupby=(), x_title="", y_title="", fmt=
         "x_axis_title_margin": 30 if x_title else 15, "y_axis_title": y_title,
         "y_axis_title_margin": 50 if y_title else 15, "y_axis_title_position": "Left", "y_axis_format": fmt,
         "truncateXAxis": True, "y_axis_bounds": [None, None], "zoomable": False,
+        **axis_options(fmt, whole, time_x),
     }
     if time_x:
         params |= MONTH_AXIS
@@ -820,7 +836,7 @@ bar("region_flow_trend", "新设与注销企业月度趋势", REGION, "month_sta
 line("region_index_trend", "区域发展指数月度趋势", DEVELOPMENT, "month_start", [M_DEV], groupby=["district_name"],
      fmt=".1f")
 line("region_survival", "企业存活曲线", COHORTS, "age_years", [M_SURVIVAL], groupby=["district_name"],
-     x_title="存续年数", y_title="存活率", fmt=".0%", time_x=False,
+     x_title="存续年数", y_title="存活率", fmt=".0%", time_x=False, whole=True,
      description="同一年设立的企业在设立后第 N 年仍存续的比例（各设立年份合并）")
 table("region_compare_table", "各区县同比、环比", COMPARE,
       ["district_name", "stock", "stock_prev_month", "stock_mom", "stock_prev_year", "stock_yoy",
@@ -948,11 +964,11 @@ big_total("cage_compliance", "按期办结率", TIMELINESS, M_COMPLIANCE, fmt=".
 big_total("cage_flagged_officers", "重点关注人员", OFFICERS, M_OFFICERS, subheader="名（核准疑似空壳企业集中注册）",
           filters=[where("integrity_level = '重点关注'")])
 bar("cage_compliance_by_unit", "各单位按期办结率", TIMELINESS, "acting_unit", [M_COMPLIANCE], fmt=".0%", rotate=30,
-    x_title="办理单位")
+    x_title="办理单位", whole=True)
 bar("cage_overdue_by_action", "各类事项逾期件数", TIMELINESS, "action_type_zh", [M_OVERDUE], groupby=["acting_unit"],
     stack=True, x_title="事项类型")
 line("cage_compliance_trend", "按期办结率月度趋势", TIMELINESS, "month_start", [M_COMPLIANCE],
-     groupby=["action_type_zh"], fmt=".0%")
+     groupby=["action_type_zh"], fmt=".0%", whole=True)
 agg_table("cage_unit_table", "各单位各类事项时限执行情况", TIMELINESS, ["acting_unit", "action_type_zh", "time_limit"],
           [M_ACTIONS, M_OVERDUE, M_UNDONE, M_COMPLIANCE, M_MEDIAN],
           formats={M_COMPLIANCE["label"]: ".1%", M_MEDIAN["label"]: ".1f"},

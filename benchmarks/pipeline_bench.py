@@ -173,7 +173,7 @@ WHERE period IS NOT NULL;
 
 CREATE OR REPLACE TABLE int_enterprise_months AS
 SELECT months.month, months.month_start, months.month_end, e.enterprise_id, e.district_code, e.industry_code,
-       e.established_on
+       e.established_on, e.last_changed_on
 FROM int_months AS months
 JOIN int_enterprises_registered AS e
   ON e.established_on <= months.month_end AND (e.deregistered_on IS NULL OR e.deregistered_on > months.month_end);
@@ -198,7 +198,6 @@ delivered AS (
           UNION ALL SELECT DISTINCT 'bank', month FROM fct_bank_activity)
     GROUP BY month
 ),
-has_utility AS (SELECT enterprise_id, min(month) AS first_month FROM fct_utility_use GROUP BY 1),
 bank AS (
     SELECT enterprise_id, month,
            least(transactions / greatest(0.3 * max(transactions) OVER (PARTITION BY enterprise_id ORDER BY month_index
@@ -206,71 +205,80 @@ bank AS (
     FROM (SELECT *, CAST(substr(month, 1, 4) AS INT) * 12 + CAST(substr(month, 6, 2) AS INT) AS month_index
           FROM fct_bank_activity)
 ),
-has_bank AS (SELECT enterprise_id, min(month) AS first_month FROM fct_bank_activity GROUP BY 1),
-social AS (SELECT enterprise_id, month, CASE WHEN insured_headcount > 0 THEN 1.0 ELSE 0.0 END AS s_social
-           FROM fct_social_insurance),
-has_social AS (SELECT enterprise_id, min(month) AS first_month FROM fct_social_insurance GROUP BY 1),
-invoices AS (SELECT enterprise_id, month, CASE WHEN invoices_issued > 0 THEN 1.0 ELSE 0.0 END AS s_invoices
-             FROM fct_invoices),
-has_invoices AS (SELECT enterprise_id, min(month) AS first_month FROM fct_invoices GROUP BY 1),
-tax AS (SELECT enterprise_id, month, CASE WHEN is_zero_declaration THEN 0.2 ELSE 1.0 END AS s_tax
-        FROM fct_tax_filings),
-reports AS (SELECT enterprise_id, report_year, filed_on, is_filed_on_time FROM fct_annual_reports),
-bonus AS (
-    SELECT base.enterprise_id, base.month,
-           max(CASE WHEN e.last_changed_on > CAST(base.month_end - INTERVAL 12 MONTH AS DATE)
-                     AND e.last_changed_on <= base.month_end THEN 1 ELSE 0 END) AS has_recent_change
-    FROM base JOIN int_enterprises_registered AS e ON e.enterprise_id = base.enterprise_id
-    GROUP BY base.enterprise_id, base.month
+recent_licences AS (
+    SELECT enterprise_id, month FROM (
+        SELECT enterprise_id, decided_on,
+               last_day(CAST(date_trunc('month', decided_on) + to_months(k) AS DATE)) AS candidate_end,
+               strftime(date_trunc('month', decided_on) + to_months(k), '%Y-%m') AS month
+        FROM fct_licences CROSS JOIN range(0, 13) AS offsets(k)
+        WHERE action IN ('准予许可', '变更', '延续') AND decided_on IS NOT NULL)
+    WHERE decided_on > CAST(candidate_end - INTERVAL 12 MONTH AS DATE)
 ),
-licences AS (
-    SELECT base.enterprise_id, base.month, count(*) AS recent_licences
-    FROM base JOIN fct_licences AS l
-      ON l.enterprise_id = base.enterprise_id AND l.decided_on > CAST(base.month_end - INTERVAL 12 MONTH AS DATE)
-     AND l.decided_on <= base.month_end AND l.action IN ('准予许可', '变更', '延续')
-    GROUP BY base.enterprise_id, base.month
+recent_complaints AS (
+    SELECT enterprise_id, month FROM (
+        SELECT enterprise_id, received_on,
+               last_day(CAST(date_trunc('month', received_on) + to_months(k) AS DATE)) AS candidate_end,
+               strftime(date_trunc('month', received_on) + to_months(k), '%Y-%m') AS month
+        FROM fct_complaints CROSS JOIN range(0, 4) AS offsets(k)
+        WHERE received_on IS NOT NULL)
+    WHERE received_on > CAST(candidate_end - INTERVAL 3 MONTH AS DATE)
 ),
-complaints AS (
-    SELECT base.enterprise_id, base.month, count(*) AS recent_complaints
-    FROM base JOIN fct_complaints AS c
-      ON c.enterprise_id = base.enterprise_id AND c.received_on > CAST(base.month_end - INTERVAL 3 MONTH AS DATE)
-     AND c.received_on <= base.month_end
-    GROUP BY base.enterprise_id, base.month
-)
+monthly AS (
+    SELECT enterprise_id, month, max(s_utility) AS s_utility, max(s_tax) AS s_tax, max(s_social) AS s_social,
+           max(s_invoices) AS s_invoices, max(s_bank) AS s_bank, bool_or(has_recent_licence) AS has_recent_licence,
+           bool_or(has_recent_complaint) AS has_recent_complaint
+    FROM (
+        SELECT enterprise_id, month, s_utility, NULL AS s_tax, NULL AS s_social, NULL AS s_invoices, NULL AS s_bank,
+               false AS has_recent_licence,
+               false AS has_recent_complaint FROM utility
+        UNION ALL SELECT enterprise_id, month, NULL, CASE WHEN is_zero_declaration THEN 0.2 ELSE 1.0 END, NULL, NULL,
+               NULL, false, false FROM fct_tax_filings
+        UNION ALL SELECT enterprise_id, month, NULL, NULL, CASE WHEN insured_headcount > 0 THEN 1.0 ELSE 0.0 END,
+               NULL, NULL, false, false FROM fct_social_insurance
+        UNION ALL SELECT enterprise_id, month, NULL, NULL, NULL, CASE WHEN invoices_issued > 0 THEN 1.0 ELSE 0.0 END,
+               NULL, false, false FROM fct_invoices
+        UNION ALL SELECT enterprise_id, month, NULL, NULL, NULL, NULL, s_bank, false, false FROM bank
+        UNION ALL SELECT enterprise_id, month, NULL, NULL, NULL, NULL, NULL, true, false FROM recent_licences
+        UNION ALL SELECT enterprise_id, month, NULL, NULL, NULL, NULL, NULL, false, true FROM recent_complaints)
+    GROUP BY enterprise_id, month
+),
+firsts AS (
+    SELECT enterprise_id, min(CASE WHEN source = 'utility' THEN month END) AS first_utility,
+           min(CASE WHEN source = 'social' THEN month END) AS first_social,
+           min(CASE WHEN source = 'invoices' THEN month END) AS first_invoices,
+           min(CASE WHEN source = 'bank' THEN month END) AS first_bank
+    FROM (SELECT 'utility' AS source, enterprise_id, month FROM fct_utility_use
+          UNION ALL SELECT 'social', enterprise_id, month FROM fct_social_insurance
+          UNION ALL SELECT 'invoices', enterprise_id, month FROM fct_invoices
+          UNION ALL SELECT 'bank', enterprise_id, month FROM fct_bank_activity)
+    GROUP BY enterprise_id
+),
+reports AS (SELECT enterprise_id, report_year, filed_on, is_filed_on_time FROM fct_annual_reports)
 SELECT base.month, base.month_end, base.enterprise_id, base.district_code, base.industry_code,
-       coalesce(utility.s_utility, 0.0) AS s_utility,
-       coalesce(has_utility.first_month <= base.month AND delivered.utility, false) AS has_utility,
-       coalesce(tax.s_tax, 0.0) AS s_tax,
-       coalesce(social.s_social, 0.0) AS s_social,
-       coalesce(has_social.first_month <= base.month AND delivered.social, false) AS has_social,
-       coalesce(invoices.s_invoices, 0.0) AS s_invoices,
-       coalesce(has_invoices.first_month <= base.month AND delivered.invoices, false) AS has_invoices,
-       coalesce(bank.s_bank, 0.0) AS s_bank,
-       coalesce(has_bank.first_month <= base.month AND delivered.bank, false) AS has_bank,
+       coalesce(monthly.s_utility, 0.0) AS s_utility,
+       coalesce(firsts.first_utility <= base.month AND delivered.utility, false) AS has_utility,
+       coalesce(monthly.s_tax, 0.0) AS s_tax,
+       coalesce(monthly.s_social, 0.0) AS s_social,
+       coalesce(firsts.first_social <= base.month AND delivered.social, false) AS has_social,
+       coalesce(monthly.s_invoices, 0.0) AS s_invoices,
+       coalesce(firsts.first_invoices <= base.month AND delivered.invoices, false) AS has_invoices,
+       coalesce(monthly.s_bank, 0.0) AS s_bank,
+       coalesce(firsts.first_bank <= base.month AND delivered.bank, false) AS has_bank,
        CASE WHEN reports.is_filed_on_time THEN 1.0 WHEN reports.filed_on IS NOT NULL THEN 0.6 ELSE 0.0 END
            AS s_annual_report,
        base.established_on <= make_date(year(base.month_end) - CASE WHEN month(base.month_end) >= 7 THEN 1 ELSE 2 END,
                                         12, 31) AS has_annual_report_due,
-       coalesce(bonus.has_recent_change, 0) = 1 AS has_recent_change,
-       coalesce(licences.recent_licences, 0) > 0 AS has_recent_licence,
-       coalesce(complaints.recent_complaints, 0) > 0 AS has_recent_complaint
+       coalesce(base.last_changed_on > CAST(base.month_end - INTERVAL 12 MONTH AS DATE)
+                AND base.last_changed_on <= base.month_end, false) AS has_recent_change,
+       coalesce(monthly.has_recent_licence, false) AS has_recent_licence,
+       coalesce(monthly.has_recent_complaint, false) AS has_recent_complaint
 FROM base
 LEFT JOIN delivered ON delivered.month = base.month
-LEFT JOIN utility ON utility.enterprise_id = base.enterprise_id AND utility.month = base.month
-LEFT JOIN has_utility ON has_utility.enterprise_id = base.enterprise_id
-LEFT JOIN tax ON tax.enterprise_id = base.enterprise_id AND tax.month = base.month
-LEFT JOIN social ON social.enterprise_id = base.enterprise_id AND social.month = base.month
-LEFT JOIN has_social ON has_social.enterprise_id = base.enterprise_id
-LEFT JOIN invoices ON invoices.enterprise_id = base.enterprise_id AND invoices.month = base.month
-LEFT JOIN has_invoices ON has_invoices.enterprise_id = base.enterprise_id
-LEFT JOIN bank ON bank.enterprise_id = base.enterprise_id AND bank.month = base.month
-LEFT JOIN has_bank ON has_bank.enterprise_id = base.enterprise_id
+LEFT JOIN monthly ON monthly.enterprise_id = base.enterprise_id AND monthly.month = base.month
+LEFT JOIN firsts ON firsts.enterprise_id = base.enterprise_id
 LEFT JOIN reports ON reports.enterprise_id = base.enterprise_id
  AND reports.report_year = year(base.month_end) - CASE WHEN month(base.month_end) >= 7 THEN 1 ELSE 2 END
- AND reports.filed_on <= base.month_end
-LEFT JOIN bonus ON bonus.enterprise_id = base.enterprise_id AND bonus.month = base.month
-LEFT JOIN licences ON licences.enterprise_id = base.enterprise_id AND licences.month = base.month
-LEFT JOIN complaints ON complaints.enterprise_id = base.enterprise_id AND complaints.month = base.month;
+ AND reports.filed_on <= base.month_end;
 
 CREATE OR REPLACE TABLE mart_enterprise_activity_monthly AS
 WITH weighted AS (

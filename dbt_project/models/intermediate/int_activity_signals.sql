@@ -55,10 +55,6 @@ delivered as (
     group by month
 ),
 
-has_utility as (
-    select enterprise_id, min(month) as first_month from {{ ref('fct_utility_use') }} group by enterprise_id
-),
-
 bank as (
     select
         enterprise_id, month,
@@ -72,67 +68,103 @@ bank as (
     )
 ),
 
-has_bank as (
-    select enterprise_id, min(month) as first_month from {{ ref('fct_bank_activity') }} group by enterprise_id
+-- Every monthly signal of an enterprise in one row: the sources unioned and aggregated once, so the
+-- enterprise-months meet them in one join instead of one join (and one shuffle of every enterprise-month) per
+-- source. Each fact holds one row per enterprise and month; `max` keeps that row's value.
+recent_licences as (
+    -- A licence decision (granted, changed, renewed) counts in the months whose last 12 months end on or after it:
+    -- decided_on in (add_months(month_end, -12), month_end], the month of the decision and up to 12 after it.
+    select enterprise_id, month
+    from (
+        select
+            enterprise_id, decided_on,
+            last_day(add_months(trunc(decided_on, 'MM'), k)) as candidate_end,
+            date_format(add_months(trunc(decided_on, 'MM'), k), 'yyyy-MM') as month
+        from {{ ref('fct_licences') }}
+        lateral view explode(sequence(0, 12)) offsets as k
+        where action in ('准予许可', '变更', '延续') and decided_on is not null
+    )
+    where decided_on > add_months(candidate_end, -12)
+    {% if first %}and month >= '{{ first }}'{% endif %}
 ),
 
-social as (
-    select enterprise_id, month, case when insured_headcount > 0 then 1.0 else 0.0 end as s_social
-    from {{ ref('fct_social_insurance') }}
+recent_complaints as (
+    -- A complaint counts in the months whose last 3 months end on or after it: received_on in
+    -- (add_months(month_end, -3), month_end].
+    select enterprise_id, month
+    from (
+        select
+            enterprise_id, received_on,
+            last_day(add_months(trunc(received_on, 'MM'), k)) as candidate_end,
+            date_format(add_months(trunc(received_on, 'MM'), k), 'yyyy-MM') as month
+        from {{ ref('fct_complaints') }}
+        lateral view explode(sequence(0, 3)) offsets as k
+        where received_on is not null
+    )
+    where received_on > add_months(candidate_end, -3)
+    {% if first %}and month >= '{{ first }}'{% endif %}
 ),
 
-has_social as (
-    select enterprise_id, min(month) as first_month from {{ ref('fct_social_insurance') }} group by enterprise_id
+monthly as (
+    select
+        enterprise_id, month,
+        max(s_utility) as s_utility, max(s_tax) as s_tax, max(s_social) as s_social,
+        max(s_invoices) as s_invoices, max(s_bank) as s_bank,
+        max(has_recent_licence) as has_recent_licence, max(has_recent_complaint) as has_recent_complaint
+    from (
+        -- Untyped nulls: each column takes the type its own source gives it (as the joins it replaces did).
+        select enterprise_id, month, s_utility, null as s_tax, null as s_social, null as s_invoices, null as s_bank,
+               false as has_recent_licence, false as has_recent_complaint
+        from utility
+        {% if first %}where month >= '{{ first }}'{% endif %}
+        union all
+        select enterprise_id, month, null, case when is_zero_declaration then 0.2 else 1.0 end, null, null, null,
+               false, false
+        from {{ ref('fct_tax_filings') }}
+        {% if first %}where month >= '{{ first }}'{% endif %}
+        union all
+        select enterprise_id, month, null, null, case when insured_headcount > 0 then 1.0 else 0.0 end, null, null,
+               false, false
+        from {{ ref('fct_social_insurance') }}
+        {% if first %}where month >= '{{ first }}'{% endif %}
+        union all
+        select enterprise_id, month, null, null, null, case when invoices_issued > 0 then 1.0 else 0.0 end, null,
+               false, false
+        from {{ ref('fct_invoices') }}
+        {% if first %}where month >= '{{ first }}'{% endif %}
+        union all
+        select enterprise_id, month, null, null, null, null, s_bank, false, false from bank
+        {% if first %}where month >= '{{ first }}'{% endif %}
+        union all
+        select enterprise_id, month, null, null, null, null, null, true, false from recent_licences
+        union all
+        select enterprise_id, month, null, null, null, null, null, false, true from recent_complaints
+    )
+    group by enterprise_id, month
 ),
 
-invoices as (
-    select enterprise_id, month, case when invoices_issued > 0 then 1.0 else 0.0 end as s_invoices
-    from {{ ref('fct_invoices') }}
-),
-
-has_invoices as (
-    select enterprise_id, min(month) as first_month from {{ ref('fct_invoices') }} group by enterprise_id
-),
-
-tax as (
-    select enterprise_id, month, case when is_zero_declaration then 0.2 else 1.0 end as s_tax
-    from {{ ref('fct_tax_filings') }}
+firsts as (
+    -- The first month each optional source holds the enterprise (a signal applies from then on).
+    select
+        enterprise_id,
+        min(case when source = 'utility' then month end) as first_utility,
+        min(case when source = 'social' then month end) as first_social,
+        min(case when source = 'invoices' then month end) as first_invoices,
+        min(case when source = 'bank' then month end) as first_bank
+    from (
+        select 'utility' as source, enterprise_id, month from {{ ref('fct_utility_use') }}
+        union all
+        select 'social', enterprise_id, month from {{ ref('fct_social_insurance') }}
+        union all
+        select 'invoices', enterprise_id, month from {{ ref('fct_invoices') }}
+        union all
+        select 'bank', enterprise_id, month from {{ ref('fct_bank_activity') }}
+    )
+    group by enterprise_id
 ),
 
 reports as (
     select enterprise_id, report_year, filed_on, is_filed_on_time from {{ ref('fct_annual_reports') }}
-),
-
-bonus as (
-    -- Evidence that only ever adds: a registration change, a licence decision or a customer complaint in the last
-    -- 12 months shows someone is running the business.
-    select
-        base.enterprise_id,
-        base.month,
-        max(case when enterprises.last_changed_on > add_months(base.month_end, -12)
-                 and enterprises.last_changed_on <= base.month_end then 1 else 0 end) as has_recent_change
-    from base
-    inner join {{ ref('int_enterprises_registered') }} as enterprises on enterprises.enterprise_id = base.enterprise_id
-    group by base.enterprise_id, base.month
-),
-
-licences as (
-    select base.enterprise_id, base.month, count(*) as recent_licences
-    from base
-    inner join {{ ref('fct_licences') }} as licences
-        on licences.enterprise_id = base.enterprise_id
-        and licences.decided_on > add_months(base.month_end, -12) and licences.decided_on <= base.month_end
-        and licences.action in ('准予许可', '变更', '延续')
-    group by base.enterprise_id, base.month
-),
-
-complaints as (
-    select base.enterprise_id, base.month, count(*) as recent_complaints
-    from base
-    inner join {{ ref('fct_complaints') }} as complaints
-        on complaints.enterprise_id = base.enterprise_id
-        and complaints.received_on > add_months(base.month_end, -3) and complaints.received_on <= base.month_end
-    group by base.enterprise_id, base.month
 )
 
 select
@@ -141,15 +173,15 @@ select
     base.enterprise_id,
     base.district_code,
     base.industry_code,
-    coalesce(utility.s_utility, 0.0) as s_utility,
-    coalesce(has_utility.first_month <= base.month and delivered.utility, false) as has_utility,
-    coalesce(tax.s_tax, 0.0) as s_tax,
-    coalesce(social.s_social, 0.0) as s_social,
-    coalesce(has_social.first_month <= base.month and delivered.social, false) as has_social,
-    coalesce(invoices.s_invoices, 0.0) as s_invoices,
-    coalesce(has_invoices.first_month <= base.month and delivered.invoices, false) as has_invoices,
-    coalesce(bank.s_bank, 0.0) as s_bank,
-    coalesce(has_bank.first_month <= base.month and delivered.bank, false) as has_bank,
+    coalesce(monthly.s_utility, 0.0) as s_utility,
+    coalesce(firsts.first_utility <= base.month and delivered.utility, false) as has_utility,
+    coalesce(monthly.s_tax, 0.0) as s_tax,
+    coalesce(monthly.s_social, 0.0) as s_social,
+    coalesce(firsts.first_social <= base.month and delivered.social, false) as has_social,
+    coalesce(monthly.s_invoices, 0.0) as s_invoices,
+    coalesce(firsts.first_invoices <= base.month and delivered.invoices, false) as has_invoices,
+    coalesce(monthly.s_bank, 0.0) as s_bank,
+    coalesce(firsts.first_bank <= base.month and delivered.bank, false) as has_bank,
     -- Last year's report is due by 30 June; before July the report of the year before is the latest due.
     case
         when reports.is_filed_on_time then 1.0
@@ -159,24 +191,17 @@ select
     base.established_on <= make_date(
         year(base.month_end) - case when month(base.month_end) >= 7 then 1 else 2 end, 12, 31
     ) as has_annual_report_due,
-    coalesce(bonus.has_recent_change, 0) = 1 as has_recent_change,
-    coalesce(licences.recent_licences, 0) > 0 as has_recent_licence,
-    coalesce(complaints.recent_complaints, 0) > 0 as has_recent_complaint
+    -- Evidence that only ever adds: a registration change or a licence decision in the last 12 months, customers'
+    -- complaints in the last 3, show someone is running the business.
+    coalesce(base.last_changed_on > add_months(base.month_end, -12) and base.last_changed_on <= base.month_end,
+             false) as has_recent_change,
+    coalesce(monthly.has_recent_licence, false) as has_recent_licence,
+    coalesce(monthly.has_recent_complaint, false) as has_recent_complaint
 from base
 left join delivered on delivered.month = base.month
-left join utility on utility.enterprise_id = base.enterprise_id and utility.month = base.month
-left join has_utility on has_utility.enterprise_id = base.enterprise_id
-left join tax on tax.enterprise_id = base.enterprise_id and tax.month = base.month
-left join social on social.enterprise_id = base.enterprise_id and social.month = base.month
-left join has_social on has_social.enterprise_id = base.enterprise_id
-left join invoices on invoices.enterprise_id = base.enterprise_id and invoices.month = base.month
-left join has_invoices on has_invoices.enterprise_id = base.enterprise_id
-left join bank on bank.enterprise_id = base.enterprise_id and bank.month = base.month
-left join has_bank on has_bank.enterprise_id = base.enterprise_id
+left join monthly on monthly.enterprise_id = base.enterprise_id and monthly.month = base.month
+left join firsts on firsts.enterprise_id = base.enterprise_id
 left join reports
     on reports.enterprise_id = base.enterprise_id
     and reports.report_year = year(base.month_end) - case when month(base.month_end) >= 7 then 1 else 2 end
     and reports.filed_on <= base.month_end
-left join bonus on bonus.enterprise_id = base.enterprise_id and bonus.month = base.month
-left join licences on licences.enterprise_id = base.enterprise_id and licences.month = base.month
-left join complaints on complaints.enterprise_id = base.enterprise_id and complaints.month = base.month

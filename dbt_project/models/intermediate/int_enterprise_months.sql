@@ -6,7 +6,8 @@ select
     enterprises.enterprise_id,
     enterprises.district_code,
     enterprises.industry_code,
-    enterprises.established_on
+    enterprises.established_on,
+    enterprises.last_changed_on
 from {{ ref('int_months') }} as months
 inner join {{ ref('int_enterprises_registered') }} as enterprises
     on enterprises.established_on <= months.month_end

@@ -639,16 +639,18 @@ def _chart(key: str, title: str, dataset: Dataset, viz_type: str, description: s
 COUNT_AXIS = ",.2~f"
 
 
-def axis_options(fmt: str, whole: bool = False, time_x: bool = False) -> dict[str, Any]:
+def axis_options(fmt: str, top: float | None = None, month_line: bool = False) -> dict[str, Any]:
     """Superset 6's ECharts override (`echart_options`, deep-merged into the chart's options): a count axis steps by
-    whole numbers (no 0.5 tick between 0 and 1); a share of a whole (`whole`) runs 0-100%, not to the 120% ECharts'
-    rounding picks for values near 100%; a month axis labels its first month too. Other axes keep ECharts' choice."""
+    whole numbers (no 0.5 tick between 0 and 1); a figure with a ceiling (`top`: 1 for a share of a whole, 100 for
+    a 0-100 index) runs from 0 to it, not to the 120% or 120 ECharts' rounding picks for values near it; a month
+    line labels its first month too (not a bar chart's: its axis starts half a month before the first bar, and the
+    label there would name a month without data). Other axes keep ECharts' choice."""
     options: dict[str, Any] = {}
     if fmt == COUNT_AXIS:
         options.setdefault("yAxis", {})["minInterval"] = 1
-    if whole:
-        options.setdefault("yAxis", {}).update({"min": 0, "max": 1})
-    if time_x:
+    if top is not None:
+        options.setdefault("yAxis", {}).update({"min": 0, "max": top})
+    if month_line:
         options["xAxis"] = {"axisLabel": {"showMinLabel": True}}
     return {"echart_options": json.dumps(options)}
 _COMMON = {"color_scheme": "supersetColors", "extra_form_data": {}, "adhoc_filters": []}
@@ -708,7 +710,7 @@ MONTH_AXIS = {"time_grain_sqla": "P1M", "x_axis_time_format": "%Y-%m", "xAxisFor
 
 
 def bar(key, title, ds, x, metrics, *, groupby=(), stack=False, sort=True, x_title="", y_title="", fmt=COUNT_AXIS,
-        time_x=False, rotate=0, description=None, filters=(), legend=None, show_value=None, whole=False):
+        time_x=False, rotate=0, description=None, filters=(), legend=None, show_value=None, top=None):
     """Vertical bars. (Never horizontal: in Superset 6.1 clicking a horizontal bar cross-filters on its value, not on
     its category, so the other charts go empty.) Long category names (industries) get rotated labels."""
     params = _COMMON | {
@@ -722,7 +724,7 @@ def bar(key, title, ds, x, metrics, *, groupby=(), stack=False, sort=True, x_tit
         "rich_tooltip": True, "x_axis_title": x_title, "x_axis_title_margin": 30 if x_title else 15,
         "y_axis_title": y_title, "y_axis_title_margin": 50 if y_title else 15, "y_axis_title_position": "Left",
         "y_axis_format": fmt, "truncateXAxis": True, "y_axis_bounds": [None, None], "zoomable": False,
-        **axis_options(fmt, whole, time_x),
+        **axis_options(fmt, top),
     }
     if stack:
         params["stack"] = "Stack"
@@ -736,7 +738,7 @@ def bar(key, title, ds, x, metrics, *, groupby=(), stack=False, sort=True, x_tit
 
 
 def line(key, title, ds, x, metrics, *, groupby=(), x_title="", y_title="", fmt=COUNT_AXIS, time_x=True,
-         description=None, filters=(), whole=False):
+         description=None, filters=(), top=None):
     params = _COMMON | {
         "x_axis": x, "metrics": list(metrics), "groupby": list(groupby), "adhoc_filters": list(filters),
         "order_desc": True, "row_limit": 10000, "truncate_metric": True, "show_empty_columns": True,
@@ -745,7 +747,7 @@ def line(key, title, ds, x, metrics, *, groupby=(), x_title="", y_title="", fmt=
         "x_axis_title_margin": 30 if x_title else 15, "y_axis_title": y_title,
         "y_axis_title_margin": 50 if y_title else 15, "y_axis_title_position": "Left", "y_axis_format": fmt,
         "truncateXAxis": True, "y_axis_bounds": [None, None], "zoomable": False,
-        **axis_options(fmt, whole, time_x),
+        **axis_options(fmt, top, month_line=time_x),
     }
     if time_x:
         params |= MONTH_AXIS
@@ -830,13 +832,13 @@ bar("region_stock_by_industry", "各行业企业存量", REGION, "industry_name"
 bar("region_flow_by_district", "各区县新设、注销与净增长", REGION, "district_name", [M_NEW, M_DEREG, M_NET],
     x_title="区县", sort=False)
 bar("region_index_by_district", "各区县区域发展指数", DEVELOPMENT, "district_name", [M_DEV], x_title="区县",
-    fmt=".1f", description="市场活力（35%）、经营健康（40%）、投资热度（25%）加权")
+    fmt=".1f", top=100, description="市场活力（35%）、经营健康（40%）、投资热度（25%）加权")
 line("region_stock_trend", "企业存量月度趋势", REGION, "month_start", [M_STOCK], groupby=["district_name"])
 bar("region_flow_trend", "新设与注销企业月度趋势", REGION, "month_start", [M_NEW, M_DEREG], time_x=True)
 line("region_index_trend", "区域发展指数月度趋势", DEVELOPMENT, "month_start", [M_DEV], groupby=["district_name"],
-     fmt=".1f")
+     fmt=".1f", top=100)
 line("region_survival", "企业存活曲线", COHORTS, "age_years", [M_SURVIVAL], groupby=["district_name"],
-     x_title="存续年数", y_title="存活率", fmt=".0%", time_x=False, whole=True,
+     x_title="存续年数", y_title="存活率", fmt=".0%", time_x=False, top=1,
      description="同一年设立的企业在设立后第 N 年仍存续的比例（各设立年份合并）")
 table("region_compare_table", "各区县同比、环比", COMPARE,
       ["district_name", "stock", "stock_prev_month", "stock_mom", "stock_prev_year", "stock_yoy",
@@ -871,11 +873,11 @@ pie("activity_bands", "活跃度分档构成", ACTIVITY, "band_zh", M_ENTERPRISE
 bar("activity_bands_by_district", "各区县活跃度分档", ACTIVITY, "district_name", [M_ENTERPRISES],
     groupby=["band_zh"], stack=True, x_title="区县")
 bar("activity_by_industry", "各行业平均活跃指数", ACTIVITY, "industry_name", [M_ACTIVITY], rotate=45,
-    fmt=".1f")
+    fmt=".1f", top=100)
 bar("activity_dormant_by_district", "各区县休眠企业占比", ACTIVITY, "district_name", [M_DORMANT_SHARE],
     x_title="区县", fmt=".1%")
 line("activity_trend", "各区县平均活跃指数月度趋势", ACTIVITY, "month_start", [M_ACTIVITY],
-     groupby=["district_name"], fmt=".1f")
+     groupby=["district_name"], fmt=".1f", top=100)
 line("activity_dormant_trend", "休眠企业占比月度趋势", ACTIVITY, "month_start", [M_DORMANT_SHARE],
      groupby=["district_name"], fmt=".1%")
 table("activity_dormant_list", "休眠企业名单", ACTIVITY,
@@ -964,11 +966,11 @@ big_total("cage_compliance", "按期办结率", TIMELINESS, M_COMPLIANCE, fmt=".
 big_total("cage_flagged_officers", "重点关注人员", OFFICERS, M_OFFICERS, subheader="名（核准疑似空壳企业集中注册）",
           filters=[where("integrity_level = '重点关注'")])
 bar("cage_compliance_by_unit", "各单位按期办结率", TIMELINESS, "acting_unit", [M_COMPLIANCE], fmt=".0%", rotate=30,
-    x_title="办理单位", whole=True)
+    x_title="办理单位", top=1)
 bar("cage_overdue_by_action", "各类事项逾期件数", TIMELINESS, "action_type_zh", [M_OVERDUE], groupby=["acting_unit"],
     stack=True, x_title="事项类型")
 line("cage_compliance_trend", "按期办结率月度趋势", TIMELINESS, "month_start", [M_COMPLIANCE],
-     groupby=["action_type_zh"], fmt=".0%", whole=True)
+     groupby=["action_type_zh"], fmt=".0%", top=1)
 agg_table("cage_unit_table", "各单位各类事项时限执行情况", TIMELINESS, ["acting_unit", "action_type_zh", "time_limit"],
           [M_ACTIONS, M_OVERDUE, M_UNDONE, M_COMPLIANCE, M_MEDIAN],
           formats={M_COMPLIANCE["label"]: ".1%", M_MEDIAN["label"]: ".1f"},

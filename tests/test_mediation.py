@@ -256,3 +256,32 @@ def test_cli_builds_the_index_from_a_landing_zone(cli, tmp_path):
     generate_landing(landing, 800, "2024-01", "2024-01", seed=2, only=["samr/mediation_cases"], workers=1)
     res = runner.invoke(cli, ["mediate", "index", "--landing", str(landing), "--index", str(tmp_path / "m.pkl")])
     assert res.exit_code == 0 and "件案例" in res.stderr and (tmp_path / "m.pkl").exists()
+
+
+def test_a_rebuild_tokenizes_only_the_cases_it_does_not_hold(rows, tmp_path, monkeypatch):
+    """The publication rebuilds the index every month: the cases the saved index holds with the same text keep their
+    term counts; a new case and one whose text changed are tokenized. The result equals a build from nothing."""
+    from creditlake.mediation import search
+
+    path = tmp_path / "index.pkl"
+    first, later = rows[:40], [dict(r) for r in rows[:41]]
+    later[3]["complaint_text"] = later[3]["complaint_text"] + "另外，商家拒绝开具发票。"
+    build_index_from_rows(first, path)
+    tokenized: list[str] = []
+    real = search.tokenize
+
+    def counting(text, tk=None):
+        tokenized.append(text)
+        return real(text, tk)
+
+    monkeypatch.setattr(search, "tokenize", counting)
+    rebuilt = build_index_from_rows(later, path)
+    held = {(c.case_id, c.text) for c in cases_from_rows(first)}
+    expected = [c.text for c in cases_from_rows(later) if (c.case_id, c.text) not in held]
+    assert len(expected) == 2  # the new case and the changed one
+    case_texts = {c.text for c in cases_from_rows(later)}
+    assert sorted(t for t in tokenized if t in case_texts) == sorted(expected)
+    monkeypatch.setattr(search, "tokenize", real)
+    fresh = MediationIndex.build(cases_from_rows(later))
+    assert rebuilt.case_bm25.tf == fresh.case_bm25.tf and rebuilt.case_bm25.idf == fresh.case_bm25.idf
+    assert MediationIndex.load(path).case_bm25.length == fresh.case_bm25.length

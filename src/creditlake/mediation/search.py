@@ -12,6 +12,7 @@ which articles a kind of dispute turns on (see docs/mediation.md for the formula
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -30,6 +31,9 @@ from creditlake.mediation.corpus import Case, cases_from_rows
 from creditlake.mediation.laws import Article, all_articles
 
 INDEX_FORMAT = 2  # 2: the index carries its query lexicon
+# What the cases' term counts depend on: this module (its stop words, user words and rules). An index built by
+# another version of it is not reused (MediationIndex's `previous`).
+TOKENIZER_KEY = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 # BM25 parameters: k1 saturates term frequency (1.2-2.0 usual; complaints are short, articles repeat terms),
 # b normalises by document length (0.75 usual: long food-safety articles should not win on length alone).
 K1 = 1.5
@@ -215,15 +219,17 @@ class BM25:
     the number containing t, |D| a document's length in tokens and avgdl the mean length.
     """
 
-    def __init__(self, docs: list[list[str]], k1: float = K1, b: float = B):
+    def __init__(self, docs: list[list[str]], k1: float = K1, b: float = B,
+                 counts: list[dict[str, int]] | None = None):
+        """`docs`: the documents' tokens; or `counts`, each document's term counts already made (docs ignored)."""
         self.k1, self.b = k1, b
-        self.tf: list[dict[str, int]] = [dict(Counter(d)) for d in docs]
-        self.length = [len(d) for d in docs]
-        self.n = len(docs)
+        self.tf: list[dict[str, int]] = counts if counts is not None else [dict(Counter(d)) for d in docs]
+        self.length = [sum(c.values()) for c in self.tf]
+        self.n = len(self.tf)
         self.avgdl = (sum(self.length) / self.n) if self.n else 0.0
         postings: dict[str, list[int]] = defaultdict(list)
-        for i, counts in enumerate(self.tf):
-            for term in counts:
+        for i, doc in enumerate(self.tf):
+            for term in doc:
                 postings[term].append(i)
         self.postings = dict(postings)
         self.idf = {t: math.log(1 + (self.n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
@@ -312,12 +318,23 @@ def _excerpt(text: str, terms: list[str], width: int = 110) -> str:
 class MediationIndex:
     """BM25 over past cases and law articles, with the cases' citations; built once, saved, queried in milliseconds."""
 
-    def __init__(self, cases: list[Case], articles: list[Article], k1: float = K1, b: float = B):
+    def __init__(self, cases: list[Case], articles: list[Article], k1: float = K1, b: float = B,
+                 previous: MediationIndex | None = None):
+        """`previous`: an earlier index whose term counts are reused for the cases it holds with the same text
+        (tokenizing is nearly all of a build: 650k cases take minutes), when it was built by the same tokenizer."""
         self.cases = list(cases)
         self.articles = list(articles)
         self.k1, self.b = k1, b
         self.built_at = time.strftime("%Y-%m-%d %H:%M:%S")
-        self.case_bm25 = BM25([tokenize(c.text) for c in self.cases], k1, b)
+        self.tokenizer_key = TOKENIZER_KEY
+        known = {}
+        if previous is not None and getattr(previous, "tokenizer_key", None) == TOKENIZER_KEY:
+            known = {c.case_id: (c.text, tf) for c, tf in zip(previous.cases, previous.case_bm25.tf)}
+        counts = []
+        for c in self.cases:
+            text, tf = known.get(c.case_id, (None, None))
+            counts.append(tf if text == c.text else dict(Counter(tokenize(c.text))))
+        self.case_bm25 = BM25([], k1, b, counts=counts)
         self.article_bm25 = BM25([tokenize(f"{a.chapter or ''} {a.text}") for a in self.articles], k1, b)
         self.article_pos = {a.ref: i for i, a in enumerate(self.articles)}
         # Citations resolved to articles of the library (unknown citations are kept on the case, not voted).
@@ -351,8 +368,8 @@ class MediationIndex:
 
     @classmethod
     def build(cls, cases: Iterable[Case], articles: Iterable[Article] | None = None, k1: float = K1,
-              b: float = B) -> MediationIndex:
-        return cls(list(cases), list(articles) if articles is not None else all_articles(), k1, b)
+              b: float = B, previous: MediationIndex | None = None) -> MediationIndex:
+        return cls(list(cases), list(articles) if articles is not None else all_articles(), k1, b, previous)
 
     def save(self, path: Path | None = None) -> Path:
         path = Path(path) if path else default_index_path()
@@ -457,7 +474,12 @@ def build_index_from_rows(rows: Iterable, path: Path | None = None, save: bool =
     cases = cases_from_rows(rows)
     if not cases:
         raise ValueError("no mediation cases to index (samr/mediation_cases has no rows with a complaint text)")
-    index = MediationIndex.build(cases)
+    previous = None
+    try:  # the index this one replaces: its cases' term counts are reused (a month adds a few thousand cases)
+        previous = MediationIndex.load(path)
+    except (FileNotFoundError, ValueError):
+        pass
+    index = MediationIndex.build(cases, previous=previous)
     if save:
         index.save(path)
     return index

@@ -68,43 +68,19 @@ bank as (
     )
 ),
 
--- Every monthly signal of an enterprise in one row: the sources unioned and aggregated once, so the
--- enterprise-months meet them in one join instead of one join (and one shuffle of every enterprise-month) per
--- source. Each fact holds one row per enterprise and month; `max` keeps that row's value.
 recent_licences as (
-    -- A licence decision (granted, changed, renewed) counts in the months whose last 12 months end on or after it:
-    -- decided_on in (add_months(month_end, -12), month_end], the month of the decision and up to 12 after it.
-    select enterprise_id, month
-    from (
-        select
-            enterprise_id, decided_on,
-            last_day(add_months(trunc(decided_on, 'MM'), k)) as candidate_end,
-            date_format(add_months(trunc(decided_on, 'MM'), k), 'yyyy-MM') as month
-        from {{ ref('fct_licences') }}
-        lateral view explode(sequence(0, 12)) offsets as k
-        where action in ('准予许可', '变更', '延续') and decided_on is not null
-    )
-    where decided_on > add_months(candidate_end, -12)
-    {% if first %}and month >= '{{ first }}'{% endif %}
+    -- A licence decision (granted, changed, renewed) counts in every month whose last 12 months hold it.
+    {{ months_holding(ref('fct_licences'), 'decided_on', 12, "action in ('准予许可', '变更', '延续')", first) }}
 ),
 
 recent_complaints as (
-    -- A complaint counts in the months whose last 3 months end on or after it: received_on in
-    -- (add_months(month_end, -3), month_end].
-    select enterprise_id, month
-    from (
-        select
-            enterprise_id, received_on,
-            last_day(add_months(trunc(received_on, 'MM'), k)) as candidate_end,
-            date_format(add_months(trunc(received_on, 'MM'), k), 'yyyy-MM') as month
-        from {{ ref('fct_complaints') }}
-        lateral view explode(sequence(0, 3)) offsets as k
-        where received_on is not null
-    )
-    where received_on > add_months(candidate_end, -3)
-    {% if first %}and month >= '{{ first }}'{% endif %}
+    -- A complaint counts in every month whose last 3 months hold it.
+    {{ months_holding(ref('fct_complaints'), 'received_on', 3, first=first) }}
 ),
 
+-- Every monthly signal of an enterprise in one row: the sources unioned and aggregated once, so the
+-- enterprise-months meet them in one join instead of one join (and one shuffle of every enterprise-month) per
+-- source. Each fact holds one row per enterprise and month; `max` keeps that row's value.
 monthly as (
     select
         enterprise_id, month,

@@ -716,6 +716,7 @@ def delivery_summary(expected: Sequence[tuple[str, str]], accounting: Sequence[R
     (source, dataset, status, loaded, quarantined); `names`: (source, dataset) -> (department, dataset) in Chinese;
     `usual`: (source, dataset) -> the rows it usually brings (usual_volumes), to find the thin deliveries."""
     status = {(str(r["source"]), str(r["dataset"])): str(r["status"]) for r in accounting}
+    due, usual = set(expected), usual or {}
     received = {k for k, v in status.items() if v != "rejected"}
     rejected = {k for k, v in status.items() if v == "rejected"}
     gaps: dict[str, tuple[list[str], list[str]]] = {}
@@ -731,10 +732,9 @@ def delivery_summary(expected: Sequence[tuple[str, str]], accounting: Sequence[R
             rows[key] = rows.get(key, 0) + _num(r["loaded"]) + _num(r["quarantined"])
     thin = sorted((*names.get(key, key), int(n), int(round(usual[key])))
                   for key, n in rows.items()
-                  if key in set(expected) and usual and usual.get(key, 0) >= THIN_MIN_ROWS
-                  and n < THIN_SHARE * usual[key])
+                  if key in due and usual.get(key, 0) >= THIN_MIN_ROWS and n < THIN_SHARE * usual[key])
     return DeliverySummary(
-        expected=len(expected), received=len(received & set(expected)), rejected=len(rejected & set(expected)),
+        expected=len(expected), received=len(received & due), rejected=len(rejected & due),
         loaded_rows=int(sum(_num(r["loaded"]) for r in accounting)),
         quarantined_rows=int(sum(_num(r["quarantined"]) for r in accounting)),
         gaps=tuple((d, tuple(m), tuple(r)) for d, (m, r) in sorted(gaps.items(), key=lambda kv: kv[0])),

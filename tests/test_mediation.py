@@ -4,6 +4,7 @@ import json
 import random
 import re
 import time
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 
@@ -285,3 +286,16 @@ def test_a_rebuild_tokenizes_only_the_cases_it_does_not_hold(rows, tmp_path, mon
     fresh = MediationIndex.build(cases_from_rows(later))
     assert rebuilt.case_bm25.tf == fresh.case_bm25.tf and rebuilt.case_bm25.idf == fresh.case_bm25.idf
     assert MediationIndex.load(path).case_bm25.length == fresh.case_bm25.length
+
+
+def test_many_texts_are_tokenized_in_worker_processes_with_the_same_counts(rows, monkeypatch):
+    """A build from nothing at a city's size tokenizes in one process per core; the counts and their order are those
+    of one process."""
+    from creditlake.mediation import search
+
+    texts = [r["complaint_text"] for r in rows[:120]]
+    serial = search.term_counts(texts, workers=1)
+    monkeypatch.setattr(search, "PARALLEL_MIN_TEXTS", 10)
+    monkeypatch.setattr(search, "_CHUNK", 25)  # five chunks over two workers
+    assert search.term_counts(texts, workers=2) == serial
+    assert serial[0] == dict(Counter(tokenize(texts[0])))

@@ -152,6 +152,27 @@ def test_records_newest_delivery_split_kinds_and_latest_flows(spark):
     assert rows[(A, "tiny.use", "2024-03")].enterprise_id == A  # reached through the account
 
 
+def test_records_are_written_by_enterprise_one_enterprise_per_file_each_file_sorted(spark, tmp_path):
+    """The publication loads the records in their files' order (serve.publish.EXPORTED_IN_KEY_ORDER): each file sorted
+    by enterprise and every enterprise in one file, so a lookup reads one run of rows in each file."""
+    import pyarrow.parquet as pq
+
+    frames = _frames(spark)
+    spark.conf.set("spark.sql.adaptive.enabled", "false")  # keep the shuffle's partitions: several files
+    try:
+        profile_records(spark, _tiny(), _reader(frames)).write.parquet(str(tmp_path / "records"))
+    finally:
+        spark.conf.set("spark.sql.adaptive.enabled", "true")
+    owners: dict[str, str] = {}
+    files = sorted((tmp_path / "records").glob("*.parquet"))
+    for file in files:
+        ids = pq.read_table(file, columns=["enterprise_id"]).column(0).to_pylist()
+        assert ids == sorted(ids), file.name
+        for e in ids:
+            assert owners.setdefault(e, file.name) == file.name, f"{e} in two files"
+    assert set(owners) == {A, B}
+
+
 def test_a_dataset_not_delivered_yet_is_left_out_and_nothing_delivered_is_none(spark):
     frames = _frames(spark)
     only_permits = profile_records(spark, _tiny(), lambda layer, t: frames.get((layer, t)) if t == "tiny__permits"

@@ -247,11 +247,12 @@ def build_mediation_index(spark, settings: Settings) -> int:
     """Index the silver mediation cases for `creditlake mediate`; 0 when no case has been delivered yet."""
     from creditlake.lake import read_table
     from creditlake.mediation import build_index_from_rows
+    from creditlake.mediation.corpus import CASE_COLUMNS
 
     cases = read_table(spark, "silver", "samr__mediation_cases", settings)
     if cases is None or cases.isEmpty():
         return 0
-    rows = [r.asDict() for r in cases.toLocalIterator()]
+    rows = [r.asDict() for r in cases.select(*[c for c in CASE_COLUMNS if c in cases.columns]).toLocalIterator()]
     build_index_from_rows(rows, path=settings.home / "mediation" / "index.pkl")
     return len(rows)
 

@@ -63,6 +63,11 @@ def split_citations(value) -> tuple[str, ...]:
     return tuple(out)
 
 
+# The columns of samr/mediation_cases a Case is made of (cases_from_rows).
+CASE_COLUMNS = ("case_id", "complaint_text", "category", "cited_articles", "outcome", "settlement", "amount_involved",
+                "settled_amount", "uscc", "closed_on", "_scenario")
+
+
 def cases_from_rows(rows: Iterable[Mapping | object]) -> list[Case]:
     """Cases from rows with the catalogue's column names (samr/mediation_cases): silver rows (`Row.asDict()`,
     Decimal amounts, date objects) or delivered rows (all text). Rows without an id or a text are skipped; a case

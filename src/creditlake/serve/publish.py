@@ -46,6 +46,10 @@ SERVED_COLUMNS: dict[str, tuple[str, ...]] = {
 # Served tables read by one enterprise at a time (a profile lookup): the DuckDB file keeps their rows in this
 # column's order (its zone maps then skip all but a row group or two), PostgreSQL indexes it.
 LOOKUP_KEYS: dict[str, str] = {"profile_records": "enterprise_id", "mart_enterprise_profile": "enterprise_id"}
+# Of those, the ones exported already sorted by their key within each file (profile_records: its last window sorts
+# each partition by enterprise): DuckDB keeps the files' order (a few sorted runs, a lookup reads a row group of
+# each) instead of sorting millions of wide rows again (~180 s and 11 GB at 100k enterprises x 24 months).
+EXPORTED_IN_KEY_ORDER: frozenset[str] = frozenset({"profile_records"})
 
 
 DERIVED_TABLES: tuple[str, ...] = ("profile_records",)  # served, computed at publication (derived_tables)
@@ -112,7 +116,8 @@ def _publish_duckdb(url: str, exports: dict[str, Path]) -> dict[str, int]:
     counts = {}
     with duckdb.connect(str(tmp)) as con:
         for table, path in exports.items():
-            order = f' ORDER BY "{LOOKUP_KEYS[table]}"' if table in LOOKUP_KEYS else ""
+            ordered = table in LOOKUP_KEYS and table not in EXPORTED_IN_KEY_ORDER
+            order = f' ORDER BY "{LOOKUP_KEYS[table]}"' if ordered else ""
             con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM read_parquet(?){order}', [str(path / "*.parquet")])
             counts[table] = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
         con.execute("CHECKPOINT")

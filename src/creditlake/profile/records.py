@@ -5,10 +5,11 @@ One pass over the lake: each dataset's rows are projected onto one shape (enterp
 JSON keyed by column name, and as Chinese text, with the keys of its record and delivery) and unioned; then two
 windows over the union keep the newest delivery of each record (a record is identified by its dataset's `unique`
 columns, so a monthly snapshot shows its current state and a corrected event its correction) and the newest `latest`
-records of a flow per enterprise. One union and two windows, not two per dataset: with a window per dataset the
-publication ran one shuffle stage per dataset and window, ~640 Spark jobs whatever the rows (173 s at 10k
-enterprises, nearly all of it fixed cost). The second window's partitions hold whole enterprises, sorted by
-enterprise: the served table loads in that order without another sort (creditlake.serve.publish).
+records of a flow per enterprise. One union and two windows, not two per dataset (a shuffle per dataset and
+window: 636 Spark jobs and 174 s at 10k enterprises x 24 months, against 488 and 146 s; what is left is per table,
+Delta's snapshot of each, and per file). The second window's partitions hold whole enterprises, sorted by enterprise:
+the served table loads in that order without another sort (creditlake.serve.publish). At 100k enterprises the
+windows shuffle the records' text twice, which costs about what that sort did (docs/performance.md).
 """
 
 from __future__ import annotations

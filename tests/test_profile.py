@@ -158,11 +158,12 @@ def test_records_are_written_by_enterprise_one_enterprise_per_file_each_file_sor
     import pyarrow.parquet as pq
 
     frames = _frames(spark)
+    adaptive = spark.conf.get("spark.sql.adaptive.enabled")
     spark.conf.set("spark.sql.adaptive.enabled", "false")  # keep the shuffle's partitions: several files
     try:
         profile_records(spark, _tiny(), _reader(frames)).write.parquet(str(tmp_path / "records"))
     finally:
-        spark.conf.set("spark.sql.adaptive.enabled", "true")
+        spark.conf.set("spark.sql.adaptive.enabled", adaptive)
     owners: dict[str, str] = {}
     files = sorted((tmp_path / "records").glob("*.parquet"))
     for file in files:

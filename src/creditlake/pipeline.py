@@ -250,9 +250,11 @@ def build_mediation_index(spark, settings: Settings) -> int:
     from creditlake.mediation.corpus import CASE_COLUMNS
 
     cases = read_table(spark, "silver", "samr__mediation_cases", settings)
-    if cases is None or cases.isEmpty():
+    if cases is None:
         return 0
     rows = [r.asDict() for r in cases.select(*[c for c in CASE_COLUMNS if c in cases.columns]).toLocalIterator()]
+    if not rows:
+        return 0
     build_index_from_rows(rows, path=settings.home / "mediation" / "index.pkl")
     return len(rows)
 

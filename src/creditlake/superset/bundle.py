@@ -1153,7 +1153,10 @@ DASHBOARDS: list[Dashboard] = [
         "risk_warnings", "风险预警", "risk-warnings",
         rows=[
             [("warnings_total", 4, 25), ("warnings_high", 4, 25), ("warnings_enterprises", 4, 25)],
-            [("warnings_by_type", 4, 50), ("warnings_by_district", 4, 50), ("warnings_trend", 4, 50)],
+            # The districts get two thirds of the width (on a third, ECharts hid 5 of 9 overlapping names) and the
+            # months a row of their own (24 month labels crowded a third of the width).
+            [("warnings_by_type", 4, 50), ("warnings_by_district", 8, 50)],
+            [("warnings_trend", 12, 45)],
             [("warnings_list", 12, 60)],
             [("discipline_status", 4, 50), ("discipline_by_department", 8, 50)],
             [("discipline_list", 12, 55)],

@@ -50,8 +50,11 @@ def fixed_uuid(kind: str, key: str) -> str:
     return str(uuidlib.uuid5(_NS, f"creditlake/{kind}/{key}"))
 
 
-S = "${SERVING_SCHEMA}"  # replaced at import time: `main` on DuckDB, `creditlake` on PostgreSQL
-# Replaced at import time by max(column) of the served table (manage.build_bundle), e.g. the latest month.
+# Placeholders in the bundle, replaced at import time by manage.build_bundle (the bundle is committed, connection
+# strings are not): the serving store's URI (in the hand-written database file), its schema (`main` on DuckDB,
+# `creditlake` on PostgreSQL), and max(column) of a served table, e.g. the latest month (`table.column`).
+SERVING_URL_PLACEHOLDER = "${SERVING_URL}"
+SERVING_SCHEMA_PLACEHOLDER = S = "${SERVING_SCHEMA}"
 LATEST_PLACEHOLDER = "${{LATEST:{}}}"
 
 # --- columns -------------------------------------------------------------------------------------------------

@@ -27,17 +27,15 @@ import yaml
 
 from creditlake.serve.store import PG_SCHEMA, backend, duckdb_path
 from creditlake.settings import REPO_ROOT, Settings
+from creditlake.superset.bundle import (
+    BUNDLE_DIR, LATEST_PLACEHOLDER, SERVING_SCHEMA_PLACEHOLDER, SERVING_URL_PLACEHOLDER,
+)
 
 log = logging.getLogger(__name__)
 
 SUPERSET_ENV = REPO_ROOT / ".venv-superset"
-BUNDLE_DIR = REPO_ROOT / "dashboards" / "creditlake"
 ZH_OVERRIDES = REPO_ROOT / "dashboards" / "zh_overrides.json"  # corrections to Superset's zh language pack
 ADMIN_USER = "admin"
-
-# Placeholders in the YAML bundle, replaced at import time (the bundle is committed, connection strings are not).
-SERVING_URL_PLACEHOLDER = "${SERVING_URL}"
-SERVING_SCHEMA_PLACEHOLDER = "${SERVING_SCHEMA}"
 
 # Worker processes come from the settings (superset_workers); each serves this many requests at once in threads
 # (chart queries release the GIL inside DuckDB/libpq).
@@ -373,7 +371,8 @@ def _substitute(value: Any, mapping: dict[str, str]) -> Any:
     return value
 
 
-_LATEST = re.compile(r"\$\{LATEST:([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\}")
+# A LATEST_PLACEHOLDER's table and column.
+_LATEST = re.compile(re.escape(LATEST_PLACEHOLDER.format("@")).replace("@", r"([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)"))
 
 
 def latest_value(settings: Settings, table: str, column: str) -> str | None:
@@ -397,7 +396,7 @@ def _fill_latest(settings: Settings, text: str, cache: dict[tuple[str, str], str
             cache[(table, column)] = latest_value(settings, table, column)
         if cache[(table, column)] is None:
             return None
-        text = text.replace(f"${{LATEST:{table}.{column}}}", cache[(table, column)])
+        text = text.replace(LATEST_PLACEHOLDER.format(f"{table}.{column}"), cache[(table, column)])
     return text
 
 

@@ -80,3 +80,21 @@ def test_a_profile_from_postgres_equals_the_profile_from_duckdb(pipeline_run, sp
         b = enterprise_profile(pg, default_catalogue(), code, reader)
         assert a.classes == b.classes and a.populated() > 0, role
         assert {k: str(v) for k, v in a.summary.items()} == {k: str(v) for k, v in b.summary.items()}, role
+
+
+def test_readers_of_the_postgres_store_cannot_write(pg_settings):
+    """The commands' one-shot queries and the profile service's long-lived reader (autocommit, where psycopg's own
+    read_only flag never applies) both run in read-only sessions: a write is refused and leaves nothing."""
+    import psycopg
+
+    from creditlake.serve.store import PG_SCHEMA, StoreReader, query
+
+    with psycopg.connect(PG_URL, autocommit=True) as con:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {PG_SCHEMA}")
+    for name, read in (("one_shot", lambda sql: query(pg_settings, sql)), ("reader", StoreReader(pg_settings).query)):
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            read(f"CREATE TABLE write_probe_{name} (x integer)")
+        assert read("SHOW search_path")[0]["search_path"] == PG_SCHEMA
+    with psycopg.connect(PG_URL) as con:
+        left = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'write_probe_%'")
+        assert left.fetchone()[0] == 0

@@ -50,13 +50,19 @@ def query(settings: Settings, sql: str, params: tuple | list | None = None) -> l
 
         with duckdb.connect(str(duckdb_path(url)), read_only=True) as con:
             return _rows(con.execute(sql, params or []))
+    with pg_reader(url) as con:
+        return list(con.execute(pg_placeholders(sql, params), params or []).fetchall())
+
+
+def pg_reader(url: str):
+    """A read-only PostgreSQL session on the served schema, rows as dicts. Read-only for the whole session (libpq
+    options), not per transaction: psycopg's `read_only` applies at BEGIN, which an autocommit connection (a
+    long-lived reader's) never sends, so it would let a statement write."""
     import psycopg
     from psycopg.rows import dict_row
 
-    with psycopg.connect(pg_dsn(url), row_factory=dict_row) as con:
-        con.read_only = True
-        con.execute(f"SET search_path TO {PG_SCHEMA}")
-        return list(con.execute(pg_placeholders(sql, params), params or []).fetchall())
+    return psycopg.connect(pg_dsn(url), row_factory=dict_row, autocommit=True,
+                           options=f"-c default_transaction_read_only=on -c search_path={PG_SCHEMA}")
 
 
 class StoreReader:
@@ -89,15 +95,9 @@ class StoreReader:
         return cursor
 
     def _pg_connection(self):
-        import psycopg
-        from psycopg.rows import dict_row
-
         con = getattr(self._local, "pg", None)
         if con is None or con.closed:
-            con = psycopg.connect(pg_dsn(self._url), row_factory=dict_row, autocommit=True)
-            con.read_only = True
-            con.execute(f"SET search_path TO {PG_SCHEMA}")
-            self._local.pg = con
+            con = self._local.pg = pg_reader(self._url)
         return con
 
     def query(self, sql: str, params: tuple | list | None = None) -> list[dict[str, Any]]:
